@@ -184,15 +184,24 @@ def decide(view, request, programs=None):
 
 
 def _listing_scope(decision, teams, command):
-    """A listing shows what the teams that grant the listing command hold."""
-    apps = set()
+    """A listing shows what the teams that grant the listing command hold, nothing more."""
+    kind = decision.request.output_filter
+    names = set()
     for team in teams:
-        if grants_command(team["commands"], command, False):
-            if team["all_apps"]:
-                decision.filter_all = True
-            apps.update(team["apps"])
-            apps.update(name for _, name in team["services"])
-    decision.filter_apps = sorted(apps)
+        if not grants_command(team["commands"], command, False):
+            continue
+        if kind == "apps":
+            decision.filter_all = decision.filter_all or team["all_apps"]
+            names.update(team["apps"])
+        else:
+            wanted = kind.partition(":")[2]
+            for granted_kind, granted_name in team["services"]:
+                if granted_kind in ("*", wanted):
+                    if granted_name == "*":
+                        decision.filter_all = True
+                    else:
+                        names.add(granted_name)
+    decision.filter_apps = sorted(names)
 
 
 def _decide_teams(view, request):
@@ -204,6 +213,9 @@ def _decide_teams(view, request):
         return Decision(False, "teams:%s is restricted to admins" % verb, request)
     if verb in TEAM_VERBS_OWNER:
         team = args[0] if args else ""
+        if team == ADMIN_TEAM:
+            # Owning dokku@admin (a state that should not exist) never makes anyone an admin.
+            return Decision(False, "only admins may change %s" % ADMIN_TEAM, request)
         if team in view["owns"]:
             return Decision(True, "owner of team %s" % team, request, team=team)
         if team in view["member_of"]:

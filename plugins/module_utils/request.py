@@ -17,6 +17,9 @@ from .names import APP, COMMAND, SERVICE_NAME, Pattern, show
 # teams:* arguments are team, user, app, service and command names, or an option such as --format.
 _TEAMS_ARG_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789@._:*=-"
 _TEAMS_ARG = Pattern(_TEAMS_ARG_CHARS, _TEAMS_ARG_CHARS, 128)
+# A plain option name (before any '='): '-x' or '--long-name'.
+_OPTION_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+_OPTION_NAME = Pattern("-", _OPTION_CHARS, 64, 2)
 
 # Refused for everyone, wherever they stand: they change how Dokku itself runs or parses.
 _REFUSED = {"--": "'--' is not accepted", "--trace": "--trace is not accepted",
@@ -156,10 +159,15 @@ def _dokku(words):
         if shape == "applist":
             request.output_filter = "apps"
         return request
+    if admin_options:
+        # --global / --all / --all-apps: the positionals are not an app (config:set --global K=V).
+        return request
     if spec.max_positional is not None and len(positionals) > spec.max_positional:
         raise Malformed("%s takes at most %d argument(s) here (files on the server are not accepted;"
                         " send them on stdin)" % (command, spec.max_positional))
-    if shape in ("app", "escape"):
+    kind = command.partition(":")[0]
+    # A datastore host escape (<type>:backup-schedule) is scoped on its service, not on an app.
+    if shape == "app" or (shape == "escape" and not (known and kind in commands.DATASTORE_TYPES)):
         request.escape = shape == "escape"
         if not positionals:
             request.admin_reason = request.admin_reason or "%s without an app is restricted to admins" % command
@@ -184,7 +192,6 @@ def _dokku(words):
         request.apps = (_app(positionals[0]),)
         request.new_apps = (_app(positionals[1], "new app"),)
         return request
-    kind = command.partition(":")[0]
     if shape == "servicelist":
         request.output_filter = "services:" + kind
         return request
@@ -215,6 +222,9 @@ def _options(spec, words):
         name = word.partition("=")[0]
         if name in _REFUSED:
             raise Malformed(_REFUSED[name])
+        if passthrough and name in spec.options and spec.options[name][2]:
+            # enter APP --container-id ID: an admin-only option is admin-only after the app too.
+            admin_options.append(name)
         if passthrough or not word.startswith("-") or word == "-":
             positionals.append(word)
             if spec.rest and len(positionals) == 1:
@@ -227,7 +237,9 @@ def _options(spec, words):
                 unknown.append(name)
             continue
         if option is None:
-            unknown.append(name)
+            # Shown in the reason: quoted and escaped unless it is a plain option name (a tab can
+            # reach here inside quotes, e.g. docker-options:add web deploy '-v<TAB>/:/x').
+            unknown.append(name if _OPTION_NAME.match(name) else show(name))
             continue
         canonical, takes_value, admin_only = option
         if admin_only:
