@@ -7,7 +7,8 @@ Fields: ``time`` (ISO 8601 UTC, milliseconds), ``user``, ``key`` (fingerprint), 
 (the address from ``SSH_CONNECTION``, or null), ``command`` (the raw command, escaped: the
 line is pure printable ASCII whatever the client sent), ``decision`` (allow, deny,
 malformed, error), ``reason``, ``pseudo`` (the pseudo-command), ``apps``, ``services``,
-``code`` (the exit code the gate answers with, or 0 when the target runs).
+``code`` (the exit code the gate answers with, or 0 when the target runs). ``services`` are
+``{"type": T, "name": N}`` objects, as in the policy document.
 
 ``append`` is on the gate's start-up path: ``os`` and ``time`` only (``jsonlite`` writes the
 line). ``read`` is for ``dokku-teams audit`` and may use ``json``.
@@ -79,7 +80,8 @@ def record(user, key, client, command, decision, reason, pseudo=None, apps=(), s
         "reason": reason,
         "pseudo": pseudo,
         "apps": list(apps),
-        "services": [list(service) if type(service) is tuple else service for service in services],
+        "services": [{"type": service[0], "name": service[1]} if type(service) in (tuple, list) else service
+                     for service in services],
         "code": code,
     }
 

@@ -116,9 +116,9 @@ cron:resume            app
 cron:run               app --detach --ttl-seconds=
 cron:set               app --global!
 cron:suspend           app
-docker-options:add     escape
+docker-options:add     escape rest
 docker-options:clear   escape
-docker-options:remove  escape
+docker-options:remove  escape rest
 docker-options:report  escape --global!
 domains:add            app
 domains:add-global     admin

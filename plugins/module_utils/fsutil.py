@@ -135,12 +135,14 @@ def fsync_dir(directory):
         os.close(fd)
 
 
-def atomic_write(path, data, mode=0o600, owner_uid=None, group_gid=None, sync_dir=True):
+def atomic_write(path, data, mode=0o600, owner_uid=None, group_gid=None, sync_dir=True, sync=True):
     """Replace ``path`` with ``data`` (bytes) atomically and durably.
 
     ``owner_uid``/``group_gid`` are applied with ``fchown`` when given (``None``: leave as
     created). ``sync_dir=False`` skips the directory fsync for a caller that writes several
     files in one directory and then calls ``fsync_dir`` once before it depends on them.
+    ``sync=False`` skips both fsyncs: still atomic for readers, but a crash may lose the new
+    content (or leave an empty file) -- only for a marker whose loss is detected and repaired.
     """
     if type(data) is not bytes:
         raise TypeError("atomic_write needs bytes")
@@ -169,12 +171,13 @@ def atomic_write(path, data, mode=0o600, owner_uid=None, group_gid=None, sync_di
             if owner_uid is not None or group_gid is not None:
                 os.fchown(fd, -1 if owner_uid is None else owner_uid, -1 if group_gid is None else group_gid)
             os.fchmod(fd, mode)
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.rename(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         temp = None
-        if sync_dir:
+        if sync_dir and sync:
             os.fsync(dir_fd)
     finally:
         if temp is not None:

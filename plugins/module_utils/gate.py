@@ -118,6 +118,8 @@ class Gate(object):
                 raise StateError("drop_privileges=false is refused when the gate runs as root")
             self.account = None
             return
+        if os.geteuid() != 0:
+            raise StateError("the gate must run as root to drop privileges (drop_privileges=true)")
         import pwd
         try:
             entry = pwd.getpwnam(config.run_as)
@@ -136,9 +138,12 @@ class Gate(object):
                 raise StateError("refusing to run a target as root")
             return
         name, uid, gid = self.account
-        os.initgroups(name, gid)
-        os.setgid(gid)
-        os.setuid(uid)
+        try:
+            os.initgroups(name, gid)
+            os.setgid(gid)
+            os.setuid(uid)
+        except OSError as error:
+            raise StateError("privilege drop to %s failed: %s" % (name, error.strerror))
         if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid) or 0 in os.getgroups():
             raise StateError("privilege drop left a root id behind")
         for attempt in (os.setuid, os.seteuid):
@@ -362,6 +367,7 @@ class Gate(object):
             dir_fd = fsutil.open_trusted_dir(spool_dir)
         except StateError as error:
             raise _Fail(EX_STATE, "spool directory unusable: %s" % error.message, GENERIC)
+        _remove_stale_spool_files(dir_fd)
         name = "load-%d-%s" % (os.getpid(), os.urandom(8).hex())
         fd = None
         linked = False
@@ -422,6 +428,22 @@ class Gate(object):
             if total > limit:
                 raise Denied("image stream larger than %d bytes (the gate's max_image_bytes)" % limit)
             _write_all(fd, chunk)
+
+
+def _remove_stale_spool_files(dir_fd):
+    """Remove spool files left by a gate that was killed mid-stream (its pid is gone)."""
+    try:
+        names = os.listdir(dir_fd)
+    except OSError:
+        return
+    for name in names:
+        pid = name.split("-")[1] if name.startswith("load-") and name.count("-") == 2 else ""
+        if not pid.isdigit() or os.path.exists("/proc/%s" % pid):
+            continue
+        try:
+            os.unlink(name, dir_fd=dir_fd)
+        except OSError:
+            pass
 
 
 def _check_state_files(state_dir):

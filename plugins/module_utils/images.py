@@ -65,7 +65,7 @@ def parse(reference):
         hostname, _, port = host.partition(":")
         if not REGISTRY_HOST.match(hostname) or hostname.endswith(".") or ".." in hostname:
             return None
-        if _ and not (port and len(port) <= 5 and all(c in _DIGITS for c in port)):
+        if _ and not (port and len(port) <= 5 and all(c in _DIGITS for c in port) and 0 < int(port) <= 65535):
             return None
     if not parts or not all(REPO_COMPONENT.match(part) and ".." not in part for part in parts):
         return None

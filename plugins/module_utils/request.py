@@ -81,7 +81,10 @@ def parse(words):
         spec = commands.lookup(command)
         if spec is None or not (spec.shape in ("app", "escape") or spec.shape.startswith("app,")):
             raise Malformed("--app cannot be used with this command")
-        return _dokku([command, app] + words[3:])
+        request = _dokku([command, app] + words[3:])
+        if request.apps[:1] != (app,):
+            raise Malformed("--app cannot be used with this command")
+        return request
     if head.startswith("-"):
         raise Malformed(_REFUSED.get(head.partition("=")[0], "options are accepted only after the command"))
     if head in ("git-receive-pack", "git-upload-pack"):
@@ -247,6 +250,11 @@ def _options(spec, words):
         if takes_value and "=" not in word:
             if index >= len(words):
                 raise Malformed("option %s needs a value" % name)
+            value = words[index]
+            # A value that is itself a refused or admin-only option would reach Dokku's own
+            # parser as that option (`--parallel --all`): never let one hide there.
+            if value in _REFUSED or value in commands.ADMIN_OPTIONS:
+                raise Malformed("option %s needs a value, not %s" % (name, value))
             index += 1
         elif not takes_value and "=" in word:
             raise Malformed("option %s takes no value" % name)

@@ -58,11 +58,38 @@ def empty_state():
 
 
 def _copy(value):
+    """A deep copy of a state (a validated one quickly; anything else generically)."""
+    if type(value) is dict and "users" in value and "teams" in value:
+        try:
+            return _copy_state(value)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            pass
+    return _copy_any(value)
+
+
+def _copy_state(state):
+    out = dict(state)
+    out["users"] = {name: {"keys": list(user["keys"]), "from": list(user["from"])}
+                    for name, user in state["users"].items()}
+    out["teams"] = {name: {"owners": list(team["owners"]), "members": list(team["members"]),
+                           "commands": list(team["commands"]), "apps": list(team["apps"]),
+                           "services": [{"type": item["type"], "name": item["name"]} for item in team["services"]]}
+                    for name, team in state["teams"].items()}
+    for name, user in state["users"].items():
+        if len(user) != 2:
+            raise ValueError(name)
+    for name, team in state["teams"].items():
+        if len(team) != 5 or any(len(item) != 2 for item in team["services"]):
+            raise ValueError(name)
+    return out
+
+
+def _copy_any(value):
     kind = type(value)
     if kind is dict:
-        return {key: _copy(item) for key, item in value.items()}
+        return {key: _copy_any(item) for key, item in value.items()}
     if kind is list:
-        return [_copy(item) for item in value]
+        return [_copy_any(item) for item in value]
     return value
 
 
@@ -180,7 +207,8 @@ def validate(doc, internal=True):
         _fail("version", "missing (this code reads version %d)" % VERSION)
     version = doc["version"]
     if type(version) is not int or version != VERSION:
-        _fail("version", "unsupported version %s (this code reads version %d)" % (show(version), VERSION))
+        shown = str(version) if type(version) is int else show(version)
+        _fail("version", "unsupported version %s (this code reads version %d)" % (shown, VERSION))
     out = {"version": VERSION}
     if internal:
         serial = doc.get("serial")
@@ -193,7 +221,7 @@ def validate(doc, internal=True):
     users = {}
     blobs = {}
     for user in sorted(users_in):
-        base = _path("users", user)
+        base = "users." + str(user)
         if not names.USER.match(user):
             _checked(base, names.check_user, user)
         record = _dict(base, users_in[user])
@@ -202,7 +230,9 @@ def validate(doc, internal=True):
             _fail(base, "a user needs keys (one or more SSH public keys)")
         keys = {}
         for index, line in enumerate(_list(base + ".keys", record["keys"])):
-            key = _checked(_path(base, "keys", index), _parse_key, line)
+            key = _KEY_CACHE.get(line) if type(line) is str else None
+            if key is None:
+                key = _checked(_path(base, "keys", index), _parse_key, line)
             owner = blobs.get(key.blob_b64)
             if owner == user:
                 if keys.get(key.blob_b64) != key.line:
@@ -215,13 +245,15 @@ def validate(doc, internal=True):
             keys[key.blob_b64] = key.line
         if not keys:
             _fail(base + ".keys", "a user needs at least one SSH public key")
-        from_list = _checked(base + ".from", check_from, _list(base + ".from", record.get("from", [])))
-        users[user] = {"keys": sorted(keys.values()), "from": _sorted_unique(from_list)}
+        from_list = _list(base + ".from", record.get("from", []))
+        if from_list:
+            from_list = _sorted_unique(_checked(base + ".from", check_from, from_list))
+        users[user] = {"keys": sorted(keys.values()), "from": from_list}
     out["users"] = users
 
     teams = {}
     for name in sorted(teams_in):
-        base = _path("teams", name)
+        base = "teams." + str(name)
         if not names.valid_team(name):
             _checked(base, names.check_team, name)
         record = _dict(base, teams_in[name])
@@ -235,15 +267,17 @@ def validate(doc, internal=True):
             team[field] = _sorted_unique(people)
         commands = _list(base + ".commands", record.get("commands", []))
         for index, command in enumerate(commands):
-            _checked(_path(base, "commands", index), names.check_command_grant, command)
+            if not names.COMMAND_GRANT.match(command):
+                _checked(_path(base, "commands", index), names.check_command_grant, command)
         team["commands"] = _sorted_unique(commands)
         apps = _list(base + ".apps", record.get("apps", []))
         for index, app in enumerate(apps):
-            _checked(_path(base, "apps", index), names.check_app_grant, app)
+            if app != "*" and not names.APP.match(app):
+                _checked(_path(base, "apps", index), names.check_app_grant, app)
         team["apps"] = _sorted_unique(apps)
         services = _list(base + ".services", record.get("services", []))
         team["services"] = _services_out(_service(_path(base, "services", index), service)
-                                         for index, service in enumerate(services))
+                                         for index, service in enumerate(services)) if services else []
         _check_team_rules(name, team)
         teams[name] = team
     if ADMIN_TEAM not in teams:

@@ -65,8 +65,9 @@ def read_view(state_dir, user, owner_uid=None):
     if type(view) is not dict:
         raise StateError("view %s is not a JSON object" % path)
     if view.get("version") != VIEW_VERSION:
+        version = view.get("version")
         raise StateError("view %s has unsupported version %s (this code reads version %d)"
-                         % (path, show(view.get("version")), VIEW_VERSION))
+                         % (path, version if type(version) is int else show(version), VIEW_VERSION))
     if view.get("user") != user:
         raise StateError("view %s belongs to %s, not %s" % (path, show(view.get("user")), user))
     return view
@@ -85,18 +86,15 @@ def _no_constant(name):
     raise ValueError("%s is not valid JSON" % name)
 
 
-def _encode(value, indent=None):
+def _encode(value):
+    """Compact, sorted, ASCII JSON (the C encoder: an indented dump is several times slower)."""
     import json
-    if indent is None:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    else:
-        text = json.dumps(value, sort_keys=True, indent=indent)
-    return (text + "\n").encode("ascii")
+    return (json.dumps(value, sort_keys=True, separators=(",", ":")) + "\n").encode("ascii")
 
 
-def compile_views(state):
-    """``{user: view}`` for every user of ``state`` (each user's teams found through one index,
-    so the cost is the size of the memberships, not users x teams)."""
+def compile_views(state, users=None):
+    """``{user: view}`` for ``users`` (default: every user of ``state``). Each user's teams are
+    found through one index, so the cost is the size of the memberships, not users x teams."""
     from .policy import compile_view
     from .state import fingerprints
     teams = state["teams"]
@@ -105,10 +103,44 @@ def compile_views(state):
         for user in set(team["owners"]).union(team["members"]):
             index.setdefault(user, []).append(name)
     views = {}
-    for user in state["users"]:
-        mine = {"teams": {name: teams[name] for name in index.get(user, ())}}
-        views[user] = compile_view(mine, user, fingerprints(state, user))
+    for user in (state["users"] if users is None else users):
+        if user in state["users"]:
+            mine = {"teams": {name: teams[name] for name in index.get(user, ())}}
+            views[user] = compile_view(mine, user, fingerprints(state, user))
     return views
+
+
+def affected_users(old, new):
+    """Users whose view may differ between two states.
+
+    A view (``policy.compile_view``) holds the user's fingerprints, the names of the teams they
+    own, and the grants of the teams they are a member of. So: a user whose record changed; for
+    a team added or removed, all its people; for a team whose grants changed, its members; for a
+    change of owners or members, the people who joined or left. (``doctor`` and the tests compare
+    every view with a full compilation, so a view that grows new fields is noticed.)
+    """
+    users = set()
+    old_users, new_users = old["users"], new["users"]
+    for name in set(old_users).union(new_users):
+        if old_users.get(name) != new_users.get(name):
+            users.add(name)
+    old_teams, new_teams = old["teams"], new["teams"]
+    for name in set(old_teams).union(new_teams):
+        before, after = old_teams.get(name), new_teams.get(name)
+        if before == after:
+            continue
+        if before is None or after is None:
+            team = before or after
+            users.update(team["owners"], team["members"])
+            continue
+        if before["owners"] != after["owners"]:
+            users.update(set(before["owners"]).symmetric_difference(after["owners"]))
+        if (before["commands"] != after["commands"] or before["apps"] != after["apps"]
+                or before["services"] != after["services"]):
+            users.update(before["members"], after["members"])
+        elif before["members"] != after["members"]:
+            users.update(set(before["members"]).symmetric_difference(after["members"]))
+    return users
 
 
 class Transaction(object):
@@ -239,7 +271,7 @@ class Store(object):
             self._commit(current, current, None)
 
     def _write_state(self, state):
-        fsutil.atomic_write(self.state_path, _encode(state, indent=1), 0o600, self._chown)
+        fsutil.atomic_write(self.state_path, _encode(state), 0o600, self._chown)
 
     def _commit(self, old, candidate, views_serial):
         from .state import validate
@@ -260,14 +292,15 @@ class Store(object):
         if not os.path.isdir(self.views_dir):
             self._mkdir(self.views_dir)
         os.close(fsutil.open_trusted_dir(self.views_dir, self.owner_uid))
-        new_views = compile_views(new)
+        affected = None if stale else affected_users(old, new)
+        new_views = compile_views(new, affected)
         if stale:
             old_views = {}
             gone = [name[:-len(VIEW_SUFFIX)] for name in os.listdir(self.views_dir)
                     if name.endswith(VIEW_SUFFIX) and name[:-len(VIEW_SUFFIX)] not in new_views]
         else:
-            old_views = compile_views(old)
-            gone = [user for user in old_views if user not in new_views]
+            old_views = compile_views(old, affected)
+            gone = [user for user in old["users"] if user not in new["users"]]
         for user in sorted(new_views):
             if old_views.get(user) != new_views[user]:
                 fsutil.atomic_write(self._view_path(user), _encode(new_views[user]), 0o600, self._chown,
@@ -278,7 +311,10 @@ class Store(object):
             except FileNotFoundError:
                 pass
         fsutil.fsync_dir(self.views_dir)
-        fsutil.atomic_write(self.serial_path, b"%d\n" % new["serial"], 0o600, self._chown)
+        # .serial is written without fsync: the views it vouches for are durable already, and a
+        # crash that loses it (old serial, or an empty file) only makes the next writer rewrite
+        # every view. It never runs ahead of the views, so it never vouches for lost ones.
+        fsutil.atomic_write(self.serial_path, b"%d\n" % new["serial"], 0o600, self._chown, sync=False)
         return changed
 
     def _view_path(self, user):

@@ -39,7 +39,12 @@ CACHE_DIR = "/var/cache/dokku-teams"
 RUN_DIR = "/run/dokku-teams-lab"
 DOCKER_DATA = "/var/lib/dokku-teams-lab/docker"
 DOCKER_RUN = os.path.join(RUN_DIR, "docker")
-DOCKER_SOCK = os.path.join(DOCKER_RUN, "docker.sock")
+# The socket sits alone in a directory that is bind-mounted into every lab (at
+# LAB_DOCKER_DIR, with /run/docker.sock a symlink to it): a restarted dockerd's new socket
+# shows up in labs that are already running.
+DOCKER_SOCK_DIR = os.path.join(RUN_DIR, "docker-sock")
+DOCKER_SOCK = os.path.join(DOCKER_SOCK_DIR, "docker.sock")
+LAB_DOCKER_DIR = "/run/dokku-lab-docker"
 DOCKER_PID = os.path.join(DOCKER_RUN, "dockerd.pid")
 DOCKER_STATUS = os.path.join(RUN_DIR, "docker-status.json")
 DOCKER_IMAGE = "local/debian:bookworm"
@@ -50,6 +55,10 @@ SSH_READY_TIMEOUT = 60
 
 class LabError(RuntimeError):
     pass
+
+
+class BootError(LabError):
+    """The lab's init or sshd did not come up."""
 
 
 class DockerUnavailable(AssertionError):
@@ -242,6 +251,10 @@ def build(force=False, verbose=True):
     with flock(os.path.join(CACHE_DIR, "build.lock")):
         if os.path.exists(marker) and not force:
             return tree
+        busy = [st["name"] for st in running_labs() if st.get("tree") == tree and _lab_alive(st)]
+        if busy:
+            raise LabError("labs %s run on %s: `lab down` them before `lab build --force`"
+                           % (", ".join(busy), tree))
         t0 = time.monotonic()
         tmp = tree + ".tmp"
         remove_tree(tmp)
@@ -418,8 +431,9 @@ def _docker_start():
         return False, "dockerd is not installed (Debian docker.io; `tests/lab/lab deps`)"
     os.makedirs(DOCKER_DATA, mode=0o700, exist_ok=True)
     os.makedirs(DOCKER_RUN, mode=0o700, exist_ok=True)
+    os.makedirs(DOCKER_SOCK_DIR, mode=0o755, exist_ok=True)
     old = _read_pid(DOCKER_PID)
-    if old and _pid_alive(old):
+    if old and _pid_alive(old) and _comm(old) == "dockerd":
         _kill_wait(old, signal.SIGTERM, 15)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(DOCKER_SOCK)
@@ -439,17 +453,47 @@ def _docker_start():
         if os.path.exists(DOCKER_SOCK):
             ok, msg = docker_status()
             if ok:
+                _docker_sock_group()
                 return ok, msg
         time.sleep(0.1)
     _kill_wait(proc.pid, signal.SIGKILL, 5)
     return False, "dockerd did not answer within 30 s"
 
 
+def _comm(pid):
+    try:
+        return open("/proc/%d/comm" % pid).read().strip()
+    except OSError:
+        return None
+
+
+def _docker_sock_group():
+    """Give the socket the lab's `docker` group (its gid in the lab tree), mode 0660."""
+    gid = None
+    for st in running_labs() or [{"tree": None}]:
+        tree = st.get("tree")
+        if not tree:
+            try:
+                tree = build(verbose=False)
+            except LabError:
+                return
+        with contextlib.suppress(OSError):
+            for line in open(os.path.join(tree, "etc/group")):
+                f = line.split(":")
+                if f[0] == "docker":
+                    gid = int(f[2])
+        if gid is not None:
+            break
+    if gid is not None:
+        os.chown(DOCKER_SOCK, 0, gid)
+        os.chmod(DOCKER_SOCK, 0o660)
+
+
 def docker_stop():
     pid = _read_pid(DOCKER_PID)
-    if pid and _pid_alive(pid):
+    if pid and _pid_alive(pid) and _comm(pid) == "dockerd":
         _kill_wait(pid, signal.SIGTERM, 20)
-    for path in (DOCKER_SOCK, DOCKER_PID, DOCKER_STATUS):
+    for path in (DOCKER_SOCK, DOCKER_PID, DOCKER_STATUS, os.path.join(DOCKER_RUN, "docker.sock")):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
     _umount_under(DOCKER_RUN)
@@ -487,6 +531,11 @@ def running_labs():
     return out
 
 
+def _lab_alive(st):
+    pid = st.get("pid")
+    return bool(pid) and _pid_alive(pid) and _starttime(pid) == st.get("pid_starttime")
+
+
 def _lab_from_state(st):
     return Lab(name=st["name"], index=st["index"], address=st["address"], key=st["key"],
                inventory=st["inventory"], ssh_config=st["ssh_config"], mode=st["mode"],
@@ -509,7 +558,20 @@ def nspawn_usable():
 
 
 def up(name=None, index=None, docker=True, mode=None):
-    """Start a lab and wait until its sshd answers.  Returns a Lab."""
+    """Start a lab and wait until its sshd answers.  Returns a Lab.
+
+    MODE: "nspawn" (systemd-nspawn --boot, a real systemd), "chroot" (unshare + chroot on an
+    overlay, sshd in the foreground) or None: nspawn, falling back to chroot if it fails.
+    LAB_MODE=chroot in the environment forces the fallback."""
+    if mode is None and nspawn_usable():
+        try:
+            return _up(name, index, docker, "nspawn")
+        except BootError as e:
+            log("systemd-nspawn could not boot the lab (%s); falling back to chroot" % e)
+    return _up(name, index, docker, mode or "chroot")
+
+
+def _up(name, index, docker, mode):
     need_root()
     if index is None and name is None:
         index = 0
@@ -518,7 +580,7 @@ def up(name=None, index=None, docker=True, mode=None):
     if not NAME_RE.match(name):
         raise LabError("lab name must match %s" % NAME_RE.pattern)
     st = load_state(name)
-    if st and _pid_alive(st["pid"]):
+    if st and _lab_alive(st):
         if index is not None and st["index"] != index:
             raise LabError("lab %s is up with index %d" % (name, st["index"]))
         return _lab_from_state(st)
@@ -531,6 +593,10 @@ def up(name=None, index=None, docker=True, mode=None):
         if not docker_ok:
             log("no Docker engine: %s (the lab runs without one)" % msg)
     with flock(os.path.join(RUN_DIR, "labs.lock")):
+        for other in running_labs():  # reclaim labs whose processes are gone (a reboot, a kill)
+            if other["name"] != name and not _lab_alive(other):
+                log("cleaning up stale lab %s" % other["name"])
+                down(other["name"])
         used = {s["index"]: s["name"] for s in running_labs()}
         if index is None:
             index = next(i for i in range(0, 250) if i not in used)
@@ -538,7 +604,6 @@ def up(name=None, index=None, docker=True, mode=None):
             raise LabError("index must be 0..250")
         if index in used:
             raise LabError("index %d is taken by lab %s" % (index, used[index]))
-        mode = mode or ("nspawn" if nspawn_usable() else "chroot")
         d = lab_dir(name)
         remove_tree(d)
         os.makedirs(d, mode=0o700)
@@ -592,10 +657,10 @@ install -m 0644 $S/ssh_host_ed25519_key.pub /etc/ssh/ssh_host_ed25519_key.pub
 hostname %(name)s 2>/dev/null || true
 echo %(name)s > /etc/hostname
 grep -q ' %(name)s$' /etc/hosts || printf '127.0.1.1 %(name)s\\n' >> /etc/hosts
-if [ -S /run/docker.sock ]; then
-    chgrp docker /run/docker.sock && chmod 0660 /run/docker.sock
+if [ -d %(lab_docker_dir)s ]; then
+    ln -sfn %(lab_docker_dir)s/docker.sock /run/docker.sock
 fi
-""" % st)
+""" % dict(st, lab_docker_dir=LAB_DOCKER_DIR))
     with open(st["ssh_config"], "w") as f:
         f.write(_ssh_config_block(st))
 
@@ -646,7 +711,7 @@ mount -t tmpfs -o mode=0755 tmpfs "$R/run"
 mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
 mkdir -p "$R/.lab-seed" "$R/run/sshd"
 mount --bind -o ro "$LAB_DIR/seed" "$R/.lab-seed"
-if [ -S "$LAB_DOCKER_SOCK" ]; then touch "$R/run/docker.sock"; mount --bind "$LAB_DOCKER_SOCK" "$R/run/docker.sock"; fi
+if [ -n "$LAB_DOCKER_DIR" ]; then mkdir -p "$R$LAB_DOCKER_DIR"; mount --bind "$LAB_DOCKER_SOCK_DIR" "$R$LAB_DOCKER_DIR"; fi
 hostname "$LAB_NAME"
 exec chroot "$R" /bin/sh -c '/bin/sh /.lab-seed/apply && exec /usr/sbin/sshd -D -e'
 """
@@ -664,7 +729,7 @@ def _boot(st):
                 "--resolv-conf=off", "--timezone=off", "--link-journal=no",
                 "--console=read-only"]
         if sock:
-            argv.append("--bind=%s:/run/docker.sock" % sock)
+            argv.append("--bind=%s:%s" % (DOCKER_SOCK_DIR, LAB_DOCKER_DIR))
         env = dict(os.environ, SYSTEMD_NSPAWN_TMPFS_TMP="1")
     else:
         for sub in ("root", "upper", "work"):
@@ -673,7 +738,8 @@ def _boot(st):
                 "--pid", "--fork", "--kill-child", "--propagation", "private",
                 "/bin/sh", "-c", CHROOT_SH]
         env = dict(os.environ, LAB_DIR=d, LAB_TREE=st["tree"], LAB_NAME=st["name"],
-                   LAB_DOCKER_SOCK=sock)
+                   LAB_DOCKER_SOCK_DIR=DOCKER_SOCK_DIR if sock else "",
+                   LAB_DOCKER_DIR=LAB_DOCKER_DIR if sock else "")
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                             env=env, start_new_session=True)
     logf.close()
@@ -696,7 +762,7 @@ def _wait_ssh(st, proc=None):
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             tail = open(os.path.join(st["dir"], "console.log"), errors="replace").read()[-1500:]
-            raise LabError("lab %s exited with %s before sshd answered:\n%s"
+            raise BootError("lab %s exited with %s before sshd answered:\n%s"
                            % (st["name"], proc.returncode, tail))
         try:
             with socket.create_connection((st["address"], 22), timeout=1) as s:
@@ -706,7 +772,7 @@ def _wait_ssh(st, proc=None):
         except OSError:
             pass
         time.sleep(0.05)
-    raise LabError("lab %s: sshd did not answer on %s:22 within %d s"
+    raise BootError("lab %s: sshd did not answer on %s:22 within %d s"
                    % (st["name"], st["address"], SSH_READY_TIMEOUT))
 
 
@@ -986,7 +1052,7 @@ def main(argv=None):
             if not labs:
                 print("no lab is up")
             for st in labs:
-                alive = _pid_alive(st["pid"]) if st.get("pid") else False
+                alive = _lab_alive(st)
                 print("%-12s %-5s %-12s mode=%s pid=%s docker=%s inventory=%s"
                       % (st["name"], "up" if alive else "DEAD", st["address"], st["mode"],
                          st.get("pid"), "yes" if st.get("docker") else "no", st["inventory"]))

@@ -186,7 +186,8 @@ def test_render_authorized_keys_sorted_and_checked_by_ssh_keygen(tmp_path):
     body = [line for line in lines if not line.startswith("#")]
     users = [line.split("--user ")[1].split()[0] for line in body]
     assert users == ["alice", "alice", "bob", "zoe", "zoe"]
-    assert body[0:2] == sorted(body[0:2])
+    key_parts = [line.split('" ', 1)[1] for line in body]
+    assert key_parts[0:2] == sorted(key_parts[0:2]) and key_parts[3:5] == sorted(key_parts[3:5])
     assert all(line.startswith('restrict,') for line in body)
     assert 'from="192.0.2.0/24"' in body[0] and "from=" not in body[2]
     assert text.endswith("\n")

@@ -1,0 +1,356 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to dokku_ci.teams
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``dokku-teams``: the admin CLI (root on the host, or any user on a checkout's state dir).
+
+Speaks Dokku Pro's ``teams:*`` verbs, plus ``user:*``, ``check``, ``audit``, ``doctor``,
+``import``/``export``. Output follows Dokku's style (``=====>`` headers, ``!     `` errors);
+bad input gets one line and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from . import state as statelib
+from .errors import EX_INVALID, EX_MALFORMED, EX_STATE, DokkuTeamsError, Invalid, Malformed, StateError
+from .names import ADMIN_TEAM, check_user, show
+
+DEFAULT_CONFIG = "/etc/dokku-teams/gate.conf"
+
+HELP = """Usage: dokku-teams [--state-dir DIR] [--config FILE] COMMAND [ARGS...]
+
+Teams (Dokku Pro's verbs; plural spellings such as teams:members-add work too):
+  teams:create TEAM                          teams:destroy TEAM
+  teams:list [--format json]                 teams:team-report TEAM [--format json]
+  teams:member-add TEAM USER...              teams:member-remove TEAM USER...
+  teams:owner-add TEAM USER...               teams:owner-remove TEAM USER...
+  teams:command-add TEAM COMMAND...          teams:command-remove TEAM COMMAND...
+  teams:app-add TEAM APP...                  teams:app-remove TEAM APP...
+  teams:service-add TEAM TYPE NAME           teams:service-remove TEAM TYPE NAME
+  teams:whoami [--format json]               teams:whois USER [--format json]
+Users:
+  user:add USER [--from PATTERN]... [KEY...]   (no KEY: one key a line on stdin)
+  user:remove USER          user:list [--format json]
+  user:key-add USER [KEY]   user:key-remove USER FINGERPRINT
+Policy:
+  check --user USER [--format json] -- 'COMMAND'   the gate's decision; runs nothing
+                                                   (exit 0 allow, 77 deny, 64 malformed, 75 state)
+  audit [--user U] [--app A] [--decision allow|deny|malformed|error] [--format json]
+  doctor                    what is wrong with the state, views and audit log
+  import FILE|-             replace the policy with a document
+  export                    print the policy document
+  init                      create an empty state
+"""
+
+
+class Usage(Malformed):
+    pass
+
+
+class Options(object):
+    """Options of one verb, parsed by hand so every error is a single line."""
+
+    def __init__(self, args, valued=(), switches=(), repeat=()):
+        self.values = {}
+        self.repeat = dict((name, []) for name in repeat)
+        self.switches = set()
+        self.positionals = []
+        index = 0
+        rest = False
+        while index < len(args):
+            arg = args[index]
+            index += 1
+            if rest or not arg.startswith("--") or arg == "-":
+                self.positionals.append(arg)
+                continue
+            if arg == "--":
+                rest = True
+                continue
+            name, eq, value = arg.partition("=")
+            if name in switches and not eq:
+                self.switches.add(name)
+                continue
+            if name not in valued and name not in repeat:
+                raise Usage("unknown option %s" % show(name))
+            if not eq:
+                if index >= len(args):
+                    raise Usage("option %s needs a value" % name)
+                value = args[index]
+                index += 1
+            if name in repeat:
+                self.repeat[name].append(value)
+            else:
+                self.values[name] = value
+
+    def json(self):
+        value = self.values.get("--format", "stdout")
+        if value not in ("json", "stdout", "text"):
+            raise Usage("--format takes json or stdout")
+        return value == "json"
+
+
+def _store(ctx):
+    from .store import Store
+    return Store(ctx["state_dir"])
+
+
+def _config(ctx):
+    from . import gateconfig
+    return gateconfig.load(ctx["config"]) if ctx["config"] else gateconfig.GateConfig()
+
+
+def _sync_keys(ctx, state):
+    """After a change to users or keys: regenerate authorized_keys where the host has one."""
+    if not ctx["config"]:
+        return
+    from . import hostsync
+    hostsync.write_authorized_keys(_config(ctx), state)
+
+
+def _out(text):
+    sys.stdout.write(text)
+
+
+def cmd_init(ctx, args):
+    Options(args)
+    store = _store(ctx)
+    store.init()
+    _out("-----> State ready in %s\n" % ctx["state_dir"])
+    return 0
+
+
+def cmd_teams(ctx, verb, args):
+    from . import teamverbs
+    code, out, err = teamverbs.execute(_store(ctx), "root", [verb] + args, admin=True)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return code
+
+
+def _read_keys(opts):
+    keys = opts.positionals[1:]
+    if not keys:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise Usage("give the public key as an argument or on stdin")
+        keys = [line.rstrip("\n") for line in sys.stdin.read().splitlines() if line.strip()]
+    if not keys:
+        raise Usage("no public key given")
+    return keys
+
+
+def cmd_user(ctx, verb, args):
+    store = _store(ctx)
+    if verb == "list":
+        opts = Options(args, valued=("--format",))
+        current = store.load()
+        users = sorted(current["users"])
+        if opts.json():
+            _out(json.dumps([{"user": name, "keys": len(current["users"][name]["keys"]),
+                              "from": current["users"][name]["from"]} for name in users]) + "\n")
+        else:
+            _out("=====> Users\n" + "".join(name + "\n" for name in users))
+        return 0
+    opts = Options(args, repeat=("--from",))
+    if not opts.positionals:
+        raise Usage("usage: dokku-teams user:%s USER ..." % verb)
+    user = check_user(opts.positionals[0])
+    with store.transaction() as tx:
+        if verb == "add":
+            keys = _read_keys(opts)
+            if user in tx.state["users"]:
+                raise Invalid("user %s already exists (use user:key-add to add a key)" % user)
+            tx.state = statelib.add_user(tx.state, user, keys, opts.repeat["--from"])
+            message = "-----> User %s added with %d key(s)" % (user, len(keys))
+        elif verb == "remove":
+            if len(opts.positionals) != 1:
+                raise Usage("usage: dokku-teams user:remove USER")
+            tx.state = statelib.remove_user(tx.state, user)
+            message = "-----> User %s removed" % user
+        elif verb == "key-add":
+            keys = _read_keys(opts)
+            for key in keys:
+                tx.state = statelib.add_key(tx.state, user, key)
+            message = "-----> Added %d key(s) to %s" % (len(keys), user)
+        elif verb == "key-remove":
+            if len(opts.positionals) != 2:
+                raise Usage("usage: dokku-teams user:key-remove USER FINGERPRINT")
+            tx.state = statelib.remove_key(tx.state, user, opts.positionals[1])
+            message = "-----> Key removed from %s" % user
+        else:
+            raise Usage("unknown command user:%s" % show(verb))
+        new_state = tx.state
+    _sync_keys(ctx, new_state)
+    _out(message + "\n")
+    return 0
+
+
+def cmd_check(ctx, args):
+    from .evaluate import evaluate
+    from .policy import compile_view
+    opts = Options(args, valued=("--user", "--format"))
+    if "--user" not in opts.values:
+        raise Usage("usage: dokku-teams check --user USER [--format json] -- 'COMMAND'")
+    as_json = opts.json()
+    user = check_user(opts.values["--user"])
+    raw = " ".join(opts.positionals)
+    try:
+        current = _store(ctx).load()
+        if user not in current["users"]:
+            decision = None
+        else:
+            from . import sshkeys
+            prints = [sshkeys.parse_key(key).fingerprint for key in current["users"][user]["keys"]]
+            programs = _config(ctx).programs() if ctx["config"] else None
+            decision = evaluate(compile_view(current, user, prints), raw, programs)
+    except StateError as error:
+        result = {"decision": "error", "reason": error.message, "command": None, "apps": [], "services": [],
+                  "argv": None, "team": None}
+        _print_decision(result, as_json)
+        return EX_STATE
+    if decision is None:
+        result = {"decision": "deny", "reason": "unknown user %s" % user, "command": None, "apps": [],
+                  "services": [], "argv": None, "team": None}
+        _print_decision(result, as_json)
+        return 77
+    _print_decision(decision.as_dict(), as_json)
+    return decision.code
+
+
+def _print_decision(result, as_json):
+    if as_json:
+        _out(json.dumps(result, sort_keys=True) + "\n")
+        return
+    rows = [("Decision", result["decision"]), ("Reason", result["reason"]),
+            ("Command", result["command"] or ""), ("Apps", " ".join(result["apps"])),
+            ("Services", " ".join("%s:%s" % (s["type"], s["name"]) for s in result["services"])),
+            ("Team", result.get("team") or ""), ("Argv", " ".join(result["argv"] or []))]
+    _out("=====> Check\n" + "".join("       %-10s%s\n" % (label + ":", value) for label, value in rows))
+
+
+def cmd_audit(ctx, args):
+    from . import audit
+    opts = Options(args, valued=("--user", "--app", "--decision", "--format", "--log"))
+    as_json = opts.json()
+    if opts.positionals:
+        raise Usage("usage: dokku-teams audit [--user U] [--app A] [--decision D] [--format json]")
+    path = opts.values.get("--log") or _config(ctx).audit_log
+    decision = opts.values.get("--decision")
+    if decision is not None and decision not in ("allow", "deny", "malformed", "error"):
+        raise Usage("--decision takes allow, deny, malformed or error")
+    for record in audit.read(path, user=opts.values.get("--user"), app=opts.values.get("--app"),
+                             decision=decision):
+        if as_json:
+            _out(json.dumps(record, sort_keys=True) + "\n")
+        else:
+            _out("%s %-6s %-9s %s  (%s)\n" % (record.get("time"), record.get("decision"), record.get("user"),
+                                              record.get("command"), record.get("reason")))
+    return 0
+
+
+def cmd_doctor(ctx, args):
+    Options(args)
+    problems = list(_store(ctx).doctor())
+    if ctx["config"]:
+        from . import hostsync
+        problems.extend(hostsync.doctor(_config(ctx)))
+    if not problems:
+        _out("-----> No problems found\n")
+        return 0
+    for problem in problems:
+        sys.stderr.write("!     %s\n" % problem)
+    return EX_STATE
+
+
+def cmd_import(ctx, args):
+    opts = Options(args)
+    if len(opts.positionals) != 1:
+        raise Usage("usage: dokku-teams import FILE|-")
+    source = opts.positionals[0]
+    try:
+        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
+        document = json.loads(text)
+    except (OSError, UnicodeDecodeError) as error:
+        raise Invalid("cannot read %s: %s" % (show(source), getattr(error, "strerror", None) or error))
+    except ValueError as error:
+        raise Invalid("the document is not valid JSON: %s" % error)
+    imported = statelib.import_document(document)
+    with _store(ctx).transaction() as tx:
+        tx.state = dict(imported, serial=tx.state["serial"])
+        new_state = tx.state
+    _sync_keys(ctx, new_state)
+    _out("-----> Imported %d user(s) and %d team(s)\n" % (len(new_state["users"]), len(new_state["teams"])))
+    return 0
+
+
+TEAM_FIELDS = ("owners", "members", "commands", "apps", "services")
+
+
+def ordered_document(document):
+    """The policy document in the SPEC's order (version, users, teams; a team's fields as listed)."""
+    users = dict((name, {"keys": info["keys"], "from": info["from"]}) for name, info in sorted(document["users"].items()))
+    teams = dict((name, dict((field, [dict(type=s["type"], name=s["name"]) for s in info[field]]
+                              if field == "services" else info[field]) for field in TEAM_FIELDS))
+                 for name, info in sorted(document["teams"].items()))
+    return {"version": document["version"], "users": users, "teams": teams}
+
+
+def cmd_export(ctx, args):
+    Options(args)
+    _out(json.dumps(ordered_document(statelib.export(_store(ctx).load())), indent=2) + "\n")
+    return 0
+
+
+def _dispatch(ctx, command, args):
+    if command in ("help", "--help", "-h"):
+        _out(HELP)
+        return 0
+    prefix, colon, verb = command.partition(":")
+    if colon and prefix in ("teams", "team"):
+        return cmd_teams(ctx, command, args)
+    if colon and prefix in ("user", "users"):
+        return cmd_user(ctx, verb, args)
+    handler = {"check": cmd_check, "audit": cmd_audit, "doctor": cmd_doctor, "import": cmd_import,
+               "export": cmd_export, "init": cmd_init}.get(command)
+    if handler is None:
+        raise Usage("unknown command %s (see dokku-teams help)" % show(command))
+    return handler(ctx, args)
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ctx = {"state_dir": None, "config": None}
+    try:
+        while argv and argv[0] in ("--state-dir", "--config") or (argv and argv[0].startswith(("--state-dir=",
+                                                                                                 "--config="))):
+            name, eq, value = argv.pop(0).partition("=")
+            if not eq:
+                if not argv:
+                    raise Usage("%s needs a value" % name)
+                value = argv.pop(0)
+            ctx[name[2:].replace("-", "_")] = value
+        if ctx["config"] is None and ctx["state_dir"] is None and os.path.exists(DEFAULT_CONFIG):
+            ctx["config"] = DEFAULT_CONFIG
+        if ctx["state_dir"] is None:
+            ctx["state_dir"] = _config(ctx).state_dir
+        if not argv:
+            _out(HELP)
+            return EX_MALFORMED
+        return _dispatch(ctx, argv[0], argv[1:])
+    except DokkuTeamsError as error:
+        sys.stderr.write("!     %s\n" % error.message)
+        return error.code
+    except KeyboardInterrupt:
+        sys.stderr.write("!     interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as error:
+        sys.stderr.write("!     %s\n" % (error.strerror or error))
+        return EX_INVALID
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to dokku_ci.teams
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Typed errors shared by the gate, the CLI and the modules.
+
+Each error carries the exit code the gate and the CLI answer with, so a caller never
+has to map error kinds to codes itself.
+"""
+
+from __future__ import annotations
+
+EX_OK = 0
+EX_MALFORMED = 64   # the request could not be parsed (sysexits EX_USAGE)
+EX_INVALID = 65     # a name, key or document failed validation (EX_DATAERR)
+EX_STATE = 75       # the state cannot be trusted right now (EX_TEMPFAIL): deny everything
+EX_DENIED = 77      # the policy refuses (EX_NOPERM)
+
+
+class DokkuTeamsError(Exception):
+    """Base class: a one-line message that is safe to show to the caller."""
+
+    code = 1
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+class Malformed(DokkuTeamsError):
+    """The command line is not one the gate accepts."""
+
+    code = EX_MALFORMED
+
+
+class Invalid(DokkuTeamsError):
+    """A name, key, or policy document is not valid."""
+
+    code = EX_INVALID
+
+
+class Denied(DokkuTeamsError):
+    """The policy refuses the request."""
+
+    code = EX_DENIED
+
+
+class StateError(DokkuTeamsError):
+    """The state is missing, untrusted, invalid, or locked for too long."""
+
+    code = EX_STATE

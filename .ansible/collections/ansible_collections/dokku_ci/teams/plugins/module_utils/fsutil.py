@@ -1,0 +1,258 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to dokku_ci.teams
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fail-closed reads, atomic writes and the state lock.
+
+``read_trusted`` is on the gate's start-up path: it imports nothing beyond ``os``, ``stat``
+and ``errno`` (no ``contextlib``, no ``re``). A file is trusted only when it is a regular
+file (not a symlink, FIFO, device or directory), owned by the expected uid and neither
+group- nor world-writable, and when the directory holding it passes the same test. Every
+refusal is one ``StateError`` line that names the file and the problem.
+
+``atomic_write`` writes a temporary file beside the target (``O_EXCL|O_NOFOLLOW``, a random
+name), fsyncs it, renames it over the target and fsyncs the directory: a crash leaves the
+old content or the new, never a mix. ``rename`` replaces a symlink at the target itself; it
+never writes through one.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from .errors import StateError
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+TEMP_MARK = ".tmp-"
+
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+class MissingFile(StateError):
+    """The file does not exist (its directory does, and is trusted)."""
+
+
+def _owner(owner_uid):
+    return os.geteuid() if owner_uid is None else owner_uid
+
+
+def _check_stat(info, path, owner_uid, what):
+    if info.st_uid != owner_uid:
+        raise StateError("%s %s is owned by uid %d, not uid %d" % (what, path, info.st_uid, owner_uid))
+    if info.st_mode & 0o022:
+        raise StateError("%s %s is group- or world-writable (mode %04o)"
+                         % (what, path, stat.S_IMODE(info.st_mode)))
+
+
+def open_trusted_dir(directory, owner_uid=None):
+    """An fd on ``directory`` once it is checked: a real directory (not a symlink), owned by
+    ``owner_uid``, not group- or world-writable. The caller closes it."""
+    owner_uid = _owner(owner_uid)
+    try:
+        fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise StateError("directory %s is missing" % directory)
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            try:
+                link = stat.S_ISLNK(os.lstat(directory).st_mode)
+            except OSError:
+                link = False
+            raise StateError("directory %s is %s" % (directory, "a symlink" if link else "not a directory"))
+        if exc.errno == errno.EACCES:
+            raise StateError("directory %s is unreadable (permission denied)" % directory)
+        raise StateError("directory %s is unreadable: %s" % (directory, exc.strerror))
+    try:
+        _check_stat(os.fstat(fd), directory, owner_uid, "directory")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_trusted(path, owner_uid=None, max_bytes=DEFAULT_MAX_BYTES):
+    """The bytes of ``path`` once it and its directory are trusted; ``StateError`` otherwise
+    (``MissingFile``, a subclass, when only the file is missing)."""
+    owner_uid = _owner(owner_uid)
+    directory, name = os.path.split(path)
+    dir_fd = open_trusted_dir(directory or ".", owner_uid)
+    try:
+        try:
+            fd = os.open(name, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | _O_NONBLOCK, dir_fd=dir_fd)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                raise MissingFile("%s is missing" % path)
+            if exc.errno == errno.ELOOP:
+                raise StateError("%s is a symlink" % path)
+            if exc.errno == errno.EACCES:
+                raise StateError("%s is unreadable (permission denied)" % path)
+            raise StateError("%s is unreadable: %s" % (path, exc.strerror))
+    finally:
+        os.close(dir_fd)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise StateError("%s is not a regular file" % path)
+        _check_stat(info, path, owner_uid, "file")
+        if info.st_size > max_bytes:
+            raise StateError("%s is too large (%d bytes, at most %d)" % (path, info.st_size, max_bytes))
+        chunks = []
+        total = 0
+        while True:
+            try:
+                chunk = os.read(fd, max(65536, info.st_size + 1 - total))
+            except OSError as exc:
+                raise StateError("%s is unreadable: %s" % (path, exc.strerror))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                raise StateError("%s is too large (more than %d bytes)" % (path, max_bytes))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _temp_name(name):
+    return ".%s%s%s" % (name, TEMP_MARK, os.urandom(8).hex())
+
+
+def is_temp_name(name):
+    """Whether ``name`` is one of ``atomic_write``'s temporary files (left by a crash)."""
+    return name.startswith(".") and TEMP_MARK in name
+
+
+def fsync_dir(directory):
+    fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path, data, mode=0o600, owner_uid=None, group_gid=None, sync_dir=True):
+    """Replace ``path`` with ``data`` (bytes) atomically and durably.
+
+    ``owner_uid``/``group_gid`` are applied with ``fchown`` when given (``None``: leave as
+    created). ``sync_dir=False`` skips the directory fsync for a caller that writes several
+    files in one directory and then calls ``fsync_dir`` once before it depends on them.
+    """
+    if type(data) is not bytes:
+        raise TypeError("atomic_write needs bytes")
+    directory, name = os.path.split(path)
+    directory = directory or "."
+    if not name or name in (".", ".."):
+        raise StateError("cannot write %s: not a file name" % path)
+    dir_fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+    temp = None
+    try:
+        for _ in range(16):
+            temp = _temp_name(name)
+            try:
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o600,
+                             dir_fd=dir_fd)
+                break
+            except FileExistsError:
+                temp = None
+        else:
+            raise StateError("cannot create a temporary file beside %s" % path)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if owner_uid is not None or group_gid is not None:
+                os.fchown(fd, -1 if owner_uid is None else owner_uid, -1 if group_gid is None else group_gid)
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        temp = None
+        if sync_dir:
+            os.fsync(dir_fd)
+    finally:
+        if temp is not None:
+            try:
+                os.unlink(temp, dir_fd=dir_fd)
+            except OSError:
+                pass
+        os.close(dir_fd)
+
+
+def remove_temp_files(directory):
+    """Remove temporary files a killed writer left in ``directory`` (call it under the lock)."""
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return removed
+    for name in names:
+        if is_temp_name(name):
+            try:
+                os.unlink(os.path.join(directory, name))
+                removed.append(name)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+class lock(object):
+    """``with lock(path, timeout):`` an exclusive ``flock`` on ``path``, a lock file that is
+    created 0600 when missing and never deleted (deleting it would let two writers hold two
+    different locks). Polls until ``timeout`` seconds have passed, then ``StateError``."""
+
+    def __init__(self, path, timeout=10.0):
+        self.path = path
+        self.timeout = timeout
+        self.fd = None
+
+    def acquire(self):
+        import fcntl
+        import time
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StateError("lock file %s is a symlink" % self.path)
+            raise StateError("cannot open the lock file %s: %s" % (self.path, exc.strerror))
+        deadline = time.monotonic() + self.timeout
+        pause = 0.001
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StateError("lock file %s is not a regular file" % self.path)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                        raise StateError("cannot lock %s: %s" % (self.path, exc.strerror))
+                now = time.monotonic()
+                if now >= deadline:
+                    raise StateError("timed out waiting for the state lock %s after %gs (another writer holds it)"
+                                     % (self.path, self.timeout))
+                time.sleep(min(pause, deadline - now))
+                pause = min(pause * 2, 0.02)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+        return self
+
+    def release(self):
+        if self.fd is not None:
+            fd, self.fd = self.fd, None
+            os.close(fd)  # closing the only descriptor releases the flock
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc_info):
+        self.release()
+        return False

@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to dokku_ci.teams
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The gate's root-owned configuration file (``/etc/dokku-teams/gate.conf``).
+
+Every path the gate uses comes from here, never from the environment. The format is as
+plain as it gets: one ``key=value`` a line, ``#`` starts a comment line, blank lines are
+ignored, no quoting (the value is everything after the first ``=``, with surrounding blanks
+removed). An unknown key, a repeated key or a bad value makes the whole file unusable: the
+gate then refuses everything (exit 75). The file must be a regular file, not a symlink,
+owned by the effective user and not writable by group or others.
+
+Keys and defaults::
+
+    state_dir=/var/lib/dokku-teams
+    audit_log=/var/log/dokku-teams/audit.log
+    dokku=/usr/bin/dokku
+    docker=/usr/bin/docker
+    docker_over_ssh=/usr/local/bin/docker-over-ssh
+    run_as=dokku
+    home=/home/dokku
+    path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+    spool_dir=/var/lib/dokku-teams/spool
+    max_image_bytes=10737418240
+    drop_privileges=true
+    authorized_keys=/home/ci/.ssh/authorized_keys   # the rest are for the CLI and the modules
+    gate=/usr/local/lib/dokku-teams/gate
+    allow_pty=false
+    ci_user=ci
+
+(Imported on the gate's start-up path: ``os`` only, no ``re``.)
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import StateError
+from .names import USER
+
+DEFAULT_PATH = "/etc/dokku-teams/gate.conf"
+MAX_BYTES = 64 * 1024
+
+DEFAULTS = {
+    "state_dir": "/var/lib/dokku-teams",
+    "audit_log": "/var/log/dokku-teams/audit.log",
+    "dokku": "/usr/bin/dokku",
+    "docker": "/usr/bin/docker",
+    "docker_over_ssh": "/usr/local/bin/docker-over-ssh",
+    "run_as": "dokku",
+    "home": "/home/dokku",
+    "path": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "spool_dir": "/var/lib/dokku-teams/spool",
+    "max_image_bytes": 10 * 1024 * 1024 * 1024,
+    "drop_privileges": True,
+    # Read by the CLI, the compatibility command and the modules (not by the gate):
+    "authorized_keys": "/home/ci/.ssh/authorized_keys",
+    "gate": "/usr/local/lib/dokku-teams/gate",
+    "allow_pty": False,
+    "ci_user": "ci",
+}
+
+_ABSOLUTE = ("state_dir", "audit_log", "dokku", "docker", "docker_over_ssh", "home", "spool_dir",
+             "authorized_keys", "gate")
+_PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+@-")
+_DIGITS = frozenset("0123456789")
+_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+class GateConfig(object):
+    """The parsed configuration: one attribute per key."""
+
+    __slots__ = tuple(DEFAULTS)
+
+    def __init__(self, values=None):
+        for key, value in DEFAULTS.items():
+            setattr(self, key, value)
+        for key, value in (values or {}).items():
+            setattr(self, key, value)
+
+    def programs(self):
+        """The ``programs`` mapping ``policy.decide`` builds argv from."""
+        return {"dokku": self.dokku, "docker": self.docker, "docker-over-ssh": self.docker_over_ssh}
+
+    def as_dict(self):
+        return dict((key, getattr(self, key)) for key in DEFAULTS)
+
+
+def _absolute(key, value):
+    if not value.startswith("/") or any(c not in _PATH_CHARS for c in value) or \
+            "/../" in value + "/" or "/./" in value + "/" or "//" in value:
+        raise StateError("gate config: %s must be a plain absolute path" % key)
+    return value
+
+
+def _value(key, text, line_number):
+    if key in _ABSOLUTE:
+        return _absolute(key, text)
+    if key == "path":
+        parts = text.split(":")
+        if not text or not all(part and _absolute(key, part) for part in parts):
+            raise StateError("gate config line %d: path must be absolute directories joined by ':'" % line_number)
+        return text
+    if key == "run_as" or key == "ci_user":
+        if not USER.match(text) or text[0] in "@.-":
+            raise StateError("gate config line %d: %s must be a user name" % (line_number, key))
+        return text
+    if key == "max_image_bytes":
+        if not text or len(text) > 18 or any(c not in _DIGITS for c in text) or int(text) <= 0:
+            raise StateError("gate config line %d: max_image_bytes must be a positive number of bytes"
+                             % line_number)
+        return int(text)
+    if key == "drop_privileges" or key == "allow_pty":
+        if text not in _BOOLEANS:
+            raise StateError("gate config line %d: %s must be true or false" % (line_number, key))
+        return _BOOLEANS[text]
+    raise StateError("gate config line %d: unknown key" % line_number)
+
+
+def parse(text):
+    """Parse the text of a config file into a ``GateConfig``; ``StateError`` when it is bad."""
+    values = {}
+    for line_number, line in enumerate(text.split("\n"), 1):
+        line = line.strip(" \t\r")
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip(" \t")
+        if not sep:
+            raise StateError("gate config line %d: expected key=value" % line_number)
+        if key not in DEFAULTS:
+            raise StateError("gate config line %d: unknown key" % line_number)
+        if key in values:
+            raise StateError("gate config line %d: %s is set twice" % (line_number, key))
+        values[key] = _value(key, value.strip(" \t"), line_number)
+    return GateConfig(values)
+
+
+def load(path=DEFAULT_PATH):
+    """Read and check the config file at ``path`` (fail closed: ``StateError``)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise StateError("gate config %s cannot be opened (%s)" % (path, error.strerror))
+    try:
+        info = os.fstat(fd)
+        if (info.st_mode & 0o170000) != 0o100000:
+            raise StateError("gate config %s is not a regular file" % path)
+        if info.st_uid != os.geteuid():
+            raise StateError("gate config %s is not owned by uid %d" % (path, os.geteuid()))
+        if info.st_mode & 0o022:
+            raise StateError("gate config %s is writable by group or others" % path)
+        if info.st_size > MAX_BYTES:
+            raise StateError("gate config %s is too large" % path)
+        data = b""
+        while True:
+            chunk = os.read(fd, MAX_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+            if len(data) > MAX_BYTES:
+                raise StateError("gate config %s is too large" % path)
+    except OSError as error:
+        raise StateError("gate config %s cannot be read (%s)" % (path, error.strerror))
+    finally:
+        os.close(fd)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StateError("gate config %s is not UTF-8 text" % path)
+    return parse(text)

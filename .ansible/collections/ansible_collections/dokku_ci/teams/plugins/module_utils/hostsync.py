@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to dokku_ci.teams
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Keep the ``ci`` account's ``authorized_keys`` in step with the state.
+
+The file is generated, never hand-edited: every line sends one key to the gate with the
+user's name and the key's fingerprint. The new content is checked with ``ssh-keygen -l``
+before it replaces the old file atomically, and it is never written where the ``ci`` account
+could write (the directory and the file must be root's). The CLI, the compatibility command
+and the ``dokku_ci_user`` module all call this one function.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import tempfile
+
+from . import fsutil, sshkeys
+from .errors import Invalid, StateError
+
+
+def render(config, state):
+    return sshkeys.render_authorized_keys(state, config.gate, config.allow_pty)
+
+
+def _check_directory(path, owner_uid):
+    directory = os.path.dirname(path)
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        raise StateError("the directory %s does not exist (is the ci account set up?)" % directory)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise StateError("%s is not a directory (a symlink is refused)" % directory)
+    if info.st_uid != owner_uid or info.st_mode & 0o022:
+        raise StateError("%s must belong to uid %d and not be writable by group or others: the ci account"
+                         " must not be able to change its own keys" % (directory, owner_uid))
+
+
+def validate(text):
+    """Run ``ssh-keygen -l`` over the rendered lines; ``Invalid`` when it rejects any of them."""
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    if not lines:
+        return
+    with tempfile.NamedTemporaryFile("w", prefix="dokku-teams-keys.", delete=True) as handle:
+        handle.write("\n".join(lines) + "\n")
+        handle.flush()
+        try:
+            result = subprocess.run(["ssh-keygen", "-l", "-f", handle.name], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        except OSError as error:
+            raise Invalid("cannot run ssh-keygen to check authorized_keys: %s" % error.strerror)
+    if result.returncode != 0 or len(result.stdout.splitlines()) != len(lines):
+        raise Invalid("ssh-keygen rejected the generated authorized_keys: %s"
+                      % (result.stderr.decode("ascii", "replace").strip().splitlines() or ["no detail"])[0])
+
+
+def current(config):
+    try:
+        with open(config.authorized_keys, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return None
+
+
+def write_authorized_keys(config, state, owner_uid=None):
+    """Regenerate ``authorized_keys``; return ``(changed, before, after)``."""
+    owner_uid = os.geteuid() if owner_uid is None else owner_uid
+    text = render(config, state)
+    before = current(config)
+    if before == text:
+        return False, before, text
+    validate(text)
+    _check_directory(config.authorized_keys, owner_uid)
+    fsutil.atomic_write(config.authorized_keys, text.encode("ascii"), mode=0o644, owner_uid=owner_uid)
+    return True, before, text
+
+
+def doctor(config, state=None):
+    """Problems with the host side: authorized_keys out of step, wrong owner or mode."""
+    problems = []
+    path = config.authorized_keys
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return ["%s is missing: run dokku-teams user:list after fixing, or re-run site.yml" % path]
+    if stat.S_ISLNK(info.st_mode):
+        problems.append("%s is a symlink" % path)
+    elif info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        problems.append("%s must belong to root and not be writable by group or others" % path)
+    if state is not None and current(config) != render(config, state):
+        problems.append("%s does not match the state (re-run site.yml or any user:* command)" % path)
+    return problems

@@ -1,0 +1,361 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to dokku_ci.teams
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The state on disk: ``state.json``, its lock, and one compiled view per user.
+
+Layout of ``state_dir`` (0700, owned by root on a host)::
+
+    state.json          the state (version, serial, users, teams), 0600
+    state.lock          the writers' flock; never deleted
+    views/<user>.json   the user's compiled view (policy.compile_view), 0600
+    views/.serial       the state serial the views match
+
+Writers go through ``Store.transaction()``: lock, load, change, validate, bump ``serial``,
+write ``state.json`` atomically, write the views that changed (computed in memory from the
+old and the new state, never read back), delete the views of removed users, then write
+``views/.serial``. A crash leaves the old or the new ``state.json``; views written before the
+crash but not confirmed by ``.serial`` are rewritten by the next writer (``doctor`` reports
+them meanwhile).
+
+``read_view`` is the gate's one read on its hot path: it imports no ``json`` and no ``re``
+(the writer side imports ``json``, ``state`` and ``policy`` when it needs them).
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import fsutil
+from .errors import Denied, StateError
+from .jsonlite import loads
+from .names import USER, show
+
+STATE_FILE = "state.json"
+LOCK_FILE = "state.lock"
+VIEWS_DIR = "views"
+SERIAL_FILE = ".serial"
+VIEW_SUFFIX = ".json"
+VIEW_VERSION = 1          # policy.VIEW_VERSION (checked by the tests; not imported on the hot path)
+MAX_VIEW_BYTES = 4 * 1024 * 1024
+MAX_STATE_BYTES = 256 * 1024 * 1024
+
+
+class UnknownUser(Denied):
+    """No view for this user: the state does not know them (the gate denies, exit 77)."""
+
+
+def read_view(state_dir, user, owner_uid=None):
+    """The compiled view of ``user``, read fail-closed.
+
+    ``UnknownUser`` (exit 77) when the state has no such user; ``StateError`` (exit 75) when
+    the views cannot be trusted (missing directory, wrong owner or mode, symlink, bad JSON,
+    unknown version, a view of someone else).
+    """
+    if not USER.match(user):
+        raise UnknownUser("unknown user %s" % show(user))
+    path = state_dir + "/" + VIEWS_DIR + "/" + user + VIEW_SUFFIX
+    try:
+        data = fsutil.read_trusted(path, owner_uid, MAX_VIEW_BYTES)
+    except fsutil.MissingFile:
+        raise UnknownUser("unknown user %s" % user)
+    try:
+        view = loads(data)
+    except ValueError:
+        raise StateError("view %s is not valid JSON" % path)
+    if type(view) is not dict:
+        raise StateError("view %s is not a JSON object" % path)
+    if view.get("version") != VIEW_VERSION:
+        version = view.get("version")
+        raise StateError("view %s has unsupported version %s (this code reads version %d)"
+                         % (path, version if type(version) is int else show(version), VIEW_VERSION))
+    if view.get("user") != user:
+        raise StateError("view %s belongs to %s, not %s" % (path, show(view.get("user")), user))
+    return view
+
+
+def _no_duplicates(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError("duplicate key %s" % show(key))
+        out[key] = value
+    return out
+
+
+def _no_constant(name):
+    raise ValueError("%s is not valid JSON" % name)
+
+
+def _encode(value):
+    """Compact, sorted, ASCII JSON (the C encoder: an indented dump is several times slower)."""
+    import json
+    return (json.dumps(value, sort_keys=True, separators=(",", ":")) + "\n").encode("ascii")
+
+
+def compile_views(state, users=None):
+    """``{user: view}`` for ``users`` (default: every user of ``state``). Each user's teams are
+    found through one index, so the cost is the size of the memberships, not users x teams."""
+    from .policy import compile_view
+    from .state import fingerprints
+    teams = state["teams"]
+    index = {}
+    for name, team in teams.items():
+        for user in set(team["owners"]).union(team["members"]):
+            index.setdefault(user, []).append(name)
+    views = {}
+    for user in (state["users"] if users is None else users):
+        if user in state["users"]:
+            mine = {"teams": {name: teams[name] for name in index.get(user, ())}}
+            views[user] = compile_view(mine, user, fingerprints(state, user))
+    return views
+
+
+def affected_users(old, new):
+    """Users whose view may differ between two states: a view depends only on the user's keys
+    and on the teams the user owns or is a member of."""
+    users = set()
+    for name in set(old["users"]).union(new["users"]):
+        if old["users"].get(name) != new["users"].get(name):
+            users.add(name)
+    empty = {"owners": (), "members": ()}
+    for name in set(old["teams"]).union(new["teams"]):
+        before, after = old["teams"].get(name, empty), new["teams"].get(name, empty)
+        if before != after:
+            users.update(before["owners"], before["members"], after["owners"], after["members"])
+    return users
+
+
+class Transaction(object):
+    """What ``Store.transaction()`` yields: replace ``.state``; ``.changed`` is set on exit."""
+
+    def __init__(self, store):
+        self.store = store
+        self.state = None
+        self.old = None
+        self.changed = False
+        self.views_serial = None
+        self._lock = None
+
+    def __enter__(self):
+        from .state import _copy
+        store = self.store
+        self._lock = fsutil.lock(store.lock_path, store.lock_timeout).acquire()
+        try:
+            fsutil.remove_temp_files(store.state_dir)
+            fsutil.remove_temp_files(store.views_dir)
+            self.old = store.load()
+            self.views_serial = store.views_serial()
+            self.state = _copy(self.old)
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.changed = self.store._commit(self.old, self.state, self.views_serial)
+        finally:
+            self._lock.release()
+        return False
+
+
+class Store(object):
+    def __init__(self, state_dir, owner_uid=None, lock_timeout=10.0):
+        self.state_dir = state_dir.rstrip("/") or "/"
+        self.owner_uid = os.geteuid() if owner_uid is None else owner_uid
+        self.lock_timeout = lock_timeout
+        self.state_path = os.path.join(self.state_dir, STATE_FILE)
+        self.lock_path = os.path.join(self.state_dir, LOCK_FILE)
+        self.views_dir = os.path.join(self.state_dir, VIEWS_DIR)
+        self.serial_path = os.path.join(self.views_dir, SERIAL_FILE)
+        # chown new files only when they must belong to someone else than the writer
+        self._chown = None if self.owner_uid == os.geteuid() else self.owner_uid
+
+    # ---- reading
+
+    def exists(self):
+        return os.path.lexists(self.state_path)
+
+    def load(self):
+        """The validated state, or ``StateError`` saying why it cannot be trusted."""
+        import json
+        from .errors import Invalid
+        from .state import validate
+        data = fsutil.read_trusted(self.state_path, self.owner_uid, MAX_STATE_BYTES)
+        try:
+            doc = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        except ValueError as exc:
+            raise StateError("%s is not valid JSON (%s)" % (self.state_path, str(exc).splitlines()[0]))
+        try:
+            return validate(doc, internal=True)
+        except Invalid as exc:
+            raise StateError("%s is invalid: %s" % (self.state_path, exc.message))
+
+    def views_serial(self):
+        """The serial ``views/.serial`` records, or ``None`` (missing, untrusted, garbled)."""
+        try:
+            text = fsutil.read_trusted(self.serial_path, self.owner_uid, 64).decode("ascii").strip()
+        except (StateError, UnicodeDecodeError):
+            return None
+        return int(text) if text.isdigit() else None
+
+    def read_view(self, user):
+        return read_view(self.state_dir, user, self.owner_uid)
+
+    # ---- writing
+
+    def _mkdir(self, path):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            return False
+        os.chmod(path, 0o700)
+        if self._chown is not None:
+            os.chown(path, self._chown, -1)
+        return True
+
+    def init(self):
+        """Create the directory (0700), an empty state and the views; idempotent. Returns
+        whether a new state was created. An existing state is loaded (and must be valid)."""
+        from .state import empty_state
+        parent = os.path.dirname(self.state_dir)
+        if parent and not os.path.isdir(parent):
+            os.makedirs(parent, 0o755)
+        self._mkdir(self.state_dir)
+        os.close(fsutil.open_trusted_dir(self.state_dir, self.owner_uid))
+        self._mkdir(self.views_dir)
+        created = False
+        with fsutil.lock(self.lock_path, self.lock_timeout):
+            if not self.exists():
+                self._write_state(empty_state())
+                created = True
+        with self.transaction():
+            pass  # writes any missing or stale view
+        return created
+
+    def transaction(self):
+        """``with store.transaction() as tx: tx.state = state.add_user(tx.state, ...)``;
+        afterwards ``tx.changed`` says whether anything was written."""
+        return Transaction(self)
+
+    def save(self, new_state):
+        """Replace the policy with ``new_state`` (its ``serial`` is ignored); whether it changed."""
+        with self.transaction() as tx:
+            tx.state = new_state
+        return tx.changed
+
+    def repair_views(self):
+        """Rewrite every view and ``views/.serial`` from the state (under the lock)."""
+        with fsutil.lock(self.lock_path, self.lock_timeout):
+            fsutil.remove_temp_files(self.views_dir)
+            current = self.load()
+            self._commit(current, current, None)
+
+    def _write_state(self, state):
+        fsutil.atomic_write(self.state_path, _encode(state), 0o600, self._chown)
+
+    def _commit(self, old, candidate, views_serial):
+        from .state import validate
+        if type(candidate) is not dict:
+            raise StateError("a transaction must leave a state document in tx.state")
+        candidate = dict(candidate)
+        candidate["serial"] = old["serial"]
+        new = validate(candidate, internal=True)
+        changed = new != old
+        stale = views_serial != old["serial"]
+        if not changed and not stale:
+            return False
+        if changed:
+            new["serial"] = old["serial"] + 1
+            self._write_state(new)
+        else:
+            new = old
+        if not os.path.isdir(self.views_dir):
+            self._mkdir(self.views_dir)
+        os.close(fsutil.open_trusted_dir(self.views_dir, self.owner_uid))
+        affected = None if stale else affected_users(old, new)
+        new_views = compile_views(new, affected)
+        if stale:
+            old_views = {}
+            gone = [name[:-len(VIEW_SUFFIX)] for name in os.listdir(self.views_dir)
+                    if name.endswith(VIEW_SUFFIX) and name[:-len(VIEW_SUFFIX)] not in new_views]
+        else:
+            old_views = compile_views(old, affected)
+            gone = [user for user in old["users"] if user not in new["users"]]
+        for user in sorted(new_views):
+            if old_views.get(user) != new_views[user]:
+                fsutil.atomic_write(self._view_path(user), _encode(new_views[user]), 0o600, self._chown,
+                                    sync_dir=False)
+        for user in gone:
+            try:
+                os.unlink(self._view_path(user))
+            except FileNotFoundError:
+                pass
+        fsutil.fsync_dir(self.views_dir)
+        fsutil.atomic_write(self.serial_path, b"%d\n" % new["serial"], 0o600, self._chown)
+        return changed
+
+    def _view_path(self, user):
+        return os.path.join(self.views_dir, user + VIEW_SUFFIX)
+
+    # ---- health
+
+    def doctor(self):
+        """Problems found (one line each); an empty list means healthy."""
+        problems = []
+        try:
+            os.close(fsutil.open_trusted_dir(self.state_dir, self.owner_uid))
+        except StateError as exc:
+            return ["state directory: %s" % exc]
+        try:
+            current = self.load()
+        except StateError as exc:
+            problems.append("state: %s" % exc)
+            current = None
+        if os.path.lexists(self.lock_path):
+            info = os.lstat(self.lock_path)
+            import stat
+            if not stat.S_ISREG(info.st_mode):
+                problems.append("lock file %s is not a regular file" % self.lock_path)
+        try:
+            os.close(fsutil.open_trusted_dir(self.views_dir, self.owner_uid))
+        except StateError as exc:
+            problems.append("views: %s" % exc)
+            return problems
+        serial = self.views_serial()
+        if current is not None:
+            if serial is None:
+                problems.append("views are out of date: %s is missing or unreadable (state serial %d);"
+                                " the next change or a repair rewrites them" % (self.serial_path, current["serial"]))
+            elif serial != current["serial"]:
+                problems.append("views are out of date: %s says serial %d, the state is at serial %d;"
+                                " the next change or a repair rewrites them"
+                                % (self.serial_path, serial, current["serial"]))
+            expected = compile_views(current)
+        else:
+            expected = {}
+        for user in sorted(expected):
+            try:
+                view = self.read_view(user)
+            except UnknownUser:
+                problems.append("view of user %s is missing" % user)
+                continue
+            except StateError as exc:
+                problems.append("view of user %s: %s" % (user, exc))
+                continue
+            if view != expected[user]:
+                problems.append("view of user %s is out of date" % user)
+        for name in sorted(os.listdir(self.views_dir)):
+            path = os.path.join(self.views_dir, name)
+            if name == SERIAL_FILE:
+                continue
+            if fsutil.is_temp_name(name):
+                problems.append("leftover temporary file %s (a writer was interrupted)" % path)
+            elif name.endswith(VIEW_SUFFIX) and current is not None:
+                user = name[:-len(VIEW_SUFFIX)]
+                if user not in expected:
+                    problems.append("view %s belongs to no user of the state" % path)
+            elif not name.endswith(VIEW_SUFFIX):
+                problems.append("unexpected file %s in the views directory" % path)
+        return problems

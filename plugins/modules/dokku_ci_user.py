@@ -1,0 +1,365 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to dokku_ci.teams
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: dokku_ci_user
+short_description: Manage the people who log in to the restricted ci account of a Dokku host
+description:
+  - Declares one user (O(name)) or many in one call (O(users)) in the dokku-teams state, then
+    regenerates the C(authorized_keys) file of the C(ci) account from the state.
+  - Each key line sends the key to the gate with the user's name and the key's fingerprint
+    (C(restrict,command="/usr/bin/sudo -n GATE --user NAME --key FP") plus C(from="...") when
+    O(from) is given). The file is checked with C(ssh-keygen -l) and replaced atomically; it is
+    never written through a symlink nor in a directory the C(ci) account could write.
+  - Removing a user also takes them out of every team (a team may be left without owners; admins
+    then name new ones).
+  - When the gate config file O(config) does not exist, only the state is changed, C(authorized_keys)
+    is left alone and the module warns.
+version_added: 0.1.0
+author:
+  - dokku_ci.teams contributors (@dokku-ci)
+options:
+  name:
+    description:
+      - The user's name (1-64 of V(a-z 0-9 . _ @ -), starting with a letter or digit).
+      - Mutually exclusive with O(users).
+    type: str
+  keys:
+    description:
+      - SSH public keys, one line each (C(TYPE BASE64 [COMMENT]), no options).
+      - Types C(ssh-ed25519), C(ecdsa-sha2-nistp256/384/521) or C(ssh-rsa) of at least 2048 bits.
+        A key belongs to one user only.
+      - Required to create a user. With O(exclusive_keys=false) the keys are added to the ones
+        the user has; with O(exclusive_keys=true) they replace them.
+    type: list
+    elements: str
+  from:
+    description:
+      - Where the user may log in from, as the C(from="...") option of C(authorized_keys) - addresses,
+        CIDR networks without host bits, or host name patterns with C(*) and C(?).
+      - When given, the list replaces the user's; when omitted, it is left as it is (a new user gets
+        none, so they may log in from anywhere).
+    type: list
+    elements: str
+  state:
+    description:
+      - V(present) creates or updates the user; V(absent) removes them and takes them out of every team.
+    type: str
+    choices: [present, absent]
+    default: present
+  exclusive_keys:
+    description:
+      - Whether O(keys) is the complete list of the user's keys (others are removed).
+      - In O(users), the default for the items that do not set their own.
+    type: bool
+    default: false
+  users:
+    description:
+      - Many users in one call (one state write and one C(authorized_keys) write, however many users).
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The user's name.
+        type: str
+        required: true
+      keys:
+        description: SSH public keys, as O(keys).
+        type: list
+        elements: str
+      from:
+        description: Where the user may log in from, as O(from).
+        type: list
+        elements: str
+      state:
+        description: V(present) or V(absent), as O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+      exclusive_keys:
+        description: As O(exclusive_keys); defaults to the top-level O(exclusive_keys).
+        type: bool
+  purge:
+    description:
+      - With O(users), remove every user the list does not name (and take them out of their teams).
+    type: bool
+    default: false
+  state_dir:
+    description:
+      - The dokku-teams state directory.
+      - Defaults to C(state_dir) of the gate config O(config), else C(/var/lib/dokku-teams).
+    type: path
+  config:
+    description:
+      - The gate's root-owned config file; it says where C(authorized_keys) is, the gate's path and
+        whether keys allow a terminal.
+      - When the file does not exist, C(authorized_keys) is not touched and the module warns.
+    type: path
+    default: /etc/dokku-teams/gate.conf
+attributes:
+  check_mode:
+    support: full
+    description: Computes the new state and C(authorized_keys) and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the users that change (before and after) and the C(authorized_keys) lines.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the Dokku host, as root, with Python 3 and C(ssh-keygen).
+notes:
+  - Public keys are not secret - they appear in diffs and results.
+  - Run as root on the host that runs the gate; the state and C(authorized_keys) must belong to root.
+seealso:
+  - module: dokku_ci.teams.dokku_team
+  - module: dokku_ci.teams.dokku_team_info
+"""
+
+EXAMPLES = r"""
+- name: Add a user with one key
+  dokku_ci.teams.dokku_ci_user:
+    name: alice
+    keys:
+      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGRva2t1LWNpLXRlYW1zIGV4YW1wbGUga2V5IDAxLi4u alice@laptop
+
+- name: Let bob in from the office network only, with exactly these keys
+  dokku_ci.teams.dokku_ci_user:
+    name: bob
+    keys:
+      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGRva2t1LWNpLXRlYW1zIGV4YW1wbGUga2V5IDAyLi4u bob@desk
+    from:
+      - 192.0.2.0/24
+    exclusive_keys: true
+
+- name: Declare every user at once; remove the ones not listed
+  dokku_ci.teams.dokku_ci_user:
+    users:
+      - name: alice
+        keys:
+          - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGRva2t1LWNpLXRlYW1zIGV4YW1wbGUga2V5IDAxLi4u alice@laptop
+      - name: olivia
+        keys:
+          - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGRva2t1LWNpLXRlYW1zIGV4YW1wbGUga2V5IDAzLi4u olivia@home
+    exclusive_keys: true
+    purge: true
+
+- name: Remove a user (and take them out of every team)
+  dokku_ci.teams.dokku_ci_user:
+    name: olivia
+    state: absent
+"""
+
+RETURN = r"""
+user:
+  description: The user after the change (V(null) when absent). Only with O(name).
+  returned: when O(name) is given
+  type: dict
+  contains:
+    name:
+      description: The user's name.
+      type: str
+    keys:
+      description: The user's key lines.
+      type: list
+      elements: str
+    from:
+      description: Where the user may log in from (empty - anywhere).
+      type: list
+      elements: str
+    fingerprints:
+      description: The SHA256 fingerprints of the keys, as C(ssh-keygen -l) prints them.
+      type: list
+      elements: str
+  sample:
+    name: alice
+    keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGRva2t1LWNpLXRlYW1zIGV4YW1wbGUga2V5IDAxLi4u alice@laptop"]
+    from: []
+    fingerprints: ["SHA256:+6DiLwJVKG1OBiBl1O6ab38gLXHxuv1nK1mhXjih+jU"]
+users:
+  description: The names of every user of the state after the change.
+  returned: always
+  type: list
+  elements: str
+  sample: [alice, bob]
+added:
+  description: Users created.
+  returned: always
+  type: list
+  elements: str
+  sample: [alice]
+removed:
+  description: Users removed.
+  returned: always
+  type: list
+  elements: str
+  sample: [olivia]
+updated:
+  description: Users whose keys or O(from) changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [bob]
+authorized_keys_changed:
+  description: Whether C(authorized_keys) was (or, in check mode, would be) rewritten.
+  returned: always
+  type: bool
+  sample: true
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.dokku_ci.teams.plugins.module_utils import sshkeys
+from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
+    Context, changes, common_argument_spec, keys_diff, run, state_diff)
+from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
+from ansible_collections.dokku_ci.teams.plugins.module_utils.names import check_user
+
+
+def _declared_keys(name, keys):
+    """Parsed keys, one per key blob (the first spelling wins)."""
+    out = {}
+    for index, line in enumerate(keys):
+        try:
+            key = sshkeys.parse_key(line)
+        except Invalid as error:
+            raise Invalid("user %s: keys[%d]: %s" % (name, index, error.message))
+        out.setdefault(key.blob_b64, key.line)
+    return out
+
+
+def declarations(params):
+    """The users a call declares, checked, as a list of dicts (single form: a list of one)."""
+    if params["users"] is None:
+        items = [dict(name=params["name"], keys=params["keys"], state=params["state"],
+                      exclusive_keys=params["exclusive_keys"], **{"from": params["from"]})]
+    else:
+        items = params["users"]
+    out = []
+    seen = set()
+    for item in items:
+        name = item["name"]
+        check_user(name)
+        if name in seen:
+            raise Invalid("user %s is declared twice" % name)
+        seen.add(name)
+        exclusive = item.get("exclusive_keys")
+        if exclusive is None:
+            exclusive = params["exclusive_keys"]
+        keys = item.get("keys")
+        out.append({
+            "name": name,
+            "state": item.get("state") or "present",
+            "keys": None if keys is None else _declared_keys(name, keys),
+            "from": None if item.get("from") is None else sshkeys.check_from(list(item["from"])),
+            "exclusive_keys": exclusive,
+        })
+    return out
+
+
+def apply_users(current, items, purge):
+    """The state with ``items`` applied: one pass, whatever the number of users (the result is
+    validated afterwards, which also checks that no key belongs to two users)."""
+    users = dict(current["users"])
+    listed = set(item["name"] for item in items)
+    gone = set(name for name in users if purge and name not in listed)
+    for item in items:
+        name = item["name"]
+        if item["state"] == "absent":
+            if name in users:
+                gone.add(name)
+            continue
+        record = users.get(name)
+        keys = item["keys"]
+        if record is None:
+            if not keys:
+                raise Invalid("user %s does not exist: give keys to create it" % name)
+            lines = list(keys.values())
+            from_ = item["from"] or []
+        else:
+            if keys is None:
+                lines = list(record["keys"])
+            elif item["exclusive_keys"]:
+                lines = list(keys.values())
+            else:
+                have = set(sshkeys.parse_key(line).blob_b64 for line in record["keys"])
+                lines = list(record["keys"]) + [line for blob, line in keys.items() if blob not in have]
+            from_ = record["from"] if item["from"] is None else item["from"]
+        if not lines:
+            raise Invalid("user %s needs at least one SSH public key: remove the user instead" % name)
+        users[name] = {"keys": sorted(lines), "from": sorted(set(from_))}
+    for name in gone:
+        users.pop(name, None)
+    teams = current["teams"]
+    if gone:
+        teams = {}
+        for team, record in current["teams"].items():
+            if gone.intersection(record["owners"]) or gone.intersection(record["members"]):
+                record = dict(record, owners=[user for user in record["owners"] if user not in gone],
+                              members=[user for user in record["members"] if user not in gone])
+            teams[team] = record
+    return dict(current, users=users, teams=teams)
+
+
+def user_result(state, name):
+    record = state["users"].get(name)
+    if record is None:
+        return None
+    return {"name": name, "keys": list(record["keys"]), "from": list(record["from"]),
+            "fingerprints": sorted(sshkeys.parse_key(line).fingerprint for line in record["keys"])}
+
+
+def main():
+    user_options = dict(
+        name=dict(type="str", required=True),
+        keys=dict(type="list", elements="str", no_log=False),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        exclusive_keys=dict(type="bool", no_log=False),
+    )
+    user_options["from"] = dict(type="list", elements="str")
+    argument_spec = dict(
+        name=dict(type="str"),
+        keys=dict(type="list", elements="str", no_log=False),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        exclusive_keys=dict(type="bool", default=False, no_log=False),
+        users=dict(type="list", elements="dict", options=user_options),
+        purge=dict(type="bool", default=False),
+    )
+    argument_spec["from"] = dict(type="list", elements="str")
+    argument_spec.update(common_argument_spec())
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[("name", "users"), ("keys", "users"), ("from", "users")],
+        required_one_of=[("name", "users")],
+        supports_check_mode=True,
+    )
+    if module.params["purge"] and module.params["users"] is None:
+        module.fail_json(msg="purge only goes with users (the complete list of users)")
+
+    def body():
+        items = declarations(module.params)
+        context = Context(module)
+        changed, before, after = context.apply(lambda current: apply_users(current, items, module.params["purge"]))
+        keys_changed, keys_before, keys_after = context.sync_authorized_keys(after)
+        added, removed, updated = changes(before, after, "users")
+        result = dict(changed=changed or keys_changed, users=sorted(after["users"]), added=added,
+                      removed=removed, updated=updated, authorized_keys_changed=keys_changed)
+        if module.params["name"] is not None:
+            result["user"] = user_result(after, module.params["name"])
+        if module._diff:
+            diffs = [state_diff(before, after, "users")]
+            if keys_changed:
+                diffs.append(keys_diff(context.config.authorized_keys, keys_before, keys_after))
+            result["diff"] = diffs
+        module.exit_json(**result)
+
+    run(module, body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,390 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to dokku_ci.teams
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: dokku_team
+short_description: Manage Dokku Pro style teams enforced by the dokku-teams gate
+description:
+  - Creates, declares or destroys one team (O(name)) or many in one call (O(teams)) in the
+    dokku-teams state.
+  - A team has owners (they manage its people), members (they get its rights), commands (names or
+    C(*) globs), apps (names or C(*)) and services (C(type)/C(name), either may be C(*)).
+    A member may run a command only when one single team grants the command and every app and
+    service it touches.
+  - Each of O(owners), O(members), O(commands), O(apps) and O(services) that is given is the exact
+    list; one that is omitted is left as it is (a new team starts with empty lists).
+  - C(dokku@admin) (its members are the admins) may only have members. C(dokku@app--APP) teams are
+    made through the gate when a user creates an app; their apps and commands are fixed.
+  - Owners and members must be users declared with M(dokku_ci.teams.dokku_ci_user) first.
+  - Host-escape commands (C(docker-options:*), C(storage:mount), ...) are granted only by their
+    literal name and the module warns when a team gets one.
+version_added: 0.1.0
+author:
+  - dokku_ci.teams contributors (@dokku-ci)
+options:
+  name:
+    description:
+      - The team (1-63 of V(a-z 0-9 _ -), starting with a letter or digit), or V(dokku@admin), or an
+        existing V(dokku@app--APP) team. Mutually exclusive with O(teams).
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the team; V(absent) destroys it (never V(dokku@admin)).
+    type: str
+    choices: [present, absent]
+    default: present
+  owners:
+    description: The team's owners (exact list when given).
+    type: list
+    elements: str
+  members:
+    description: The team's members (exact list when given).
+    type: list
+    elements: str
+  commands:
+    description:
+      - Commands the members may run (exact list when given), e.g. V(apps:list), V(git-*), V(config:*), V(*).
+      - Globs never match host-escape commands nor admin-only commands.
+    type: list
+    elements: str
+  apps:
+    description: Apps the members may touch (exact list when given); V(*) is every app.
+    type: list
+    elements: str
+  services:
+    description: Services the members may touch (exact list when given).
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: The service type (V(postgres), V(redis), ...) or V(*).
+        type: str
+        required: true
+      name:
+        description: The service name, or V(*).
+        type: str
+        required: true
+  teams:
+    description:
+      - Many teams in one call (one state write however many teams). Mutually exclusive with O(name).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The team, as O(name).
+        type: str
+        required: true
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+      owners:
+        description: As O(owners).
+        type: list
+        elements: str
+      members:
+        description: As O(members).
+        type: list
+        elements: str
+      commands:
+        description: As O(commands).
+        type: list
+        elements: str
+      apps:
+        description: As O(apps).
+        type: list
+        elements: str
+      services:
+        description: As O(services).
+        type: list
+        elements: dict
+        suboptions:
+          type:
+            description: The service type or V(*).
+            type: str
+            required: true
+          name:
+            description: The service name or V(*).
+            type: str
+            required: true
+  purge:
+    description:
+      - With O(teams), destroy every team the list does not name. V(dokku@admin) is never destroyed;
+        V(dokku@app--APP) teams are kept unless O(purge_app_teams=true).
+    type: bool
+    default: false
+  purge_app_teams:
+    description:
+      - With O(purge), also destroy the V(dokku@app--APP) teams the list does not name (they are created
+        through the gate when a user creates an app).
+    type: bool
+    default: false
+  state_dir:
+    description:
+      - The dokku-teams state directory.
+      - Defaults to C(state_dir) of the gate config O(config), else C(/var/lib/dokku-teams).
+    type: path
+  config:
+    description:
+      - The gate's root-owned config file, read for its C(state_dir). It may be missing.
+    type: path
+    default: /etc/dokku-teams/gate.conf
+attributes:
+  check_mode:
+    support: full
+    description: Computes the new state and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the teams that change, before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the Dokku host, as root, with Python 3.
+seealso:
+  - module: dokku_ci.teams.dokku_ci_user
+  - module: dokku_ci.teams.dokku_team_member
+  - module: dokku_ci.teams.dokku_team_grant
+  - module: dokku_ci.teams.dokku_team_info
+"""
+
+EXAMPLES = r"""
+- name: Declare the web team completely
+  dokku_ci.teams.dokku_team:
+    name: web
+    owners: [olivia]
+    members: [alice]
+    commands: ["git-*", "apps:list", "config:*", "ps:*", "logs"]
+    apps: [web, web-api]
+    services:
+      - type: postgres
+        name: web-db
+
+- name: Make bob an admin
+  dokku_ci.teams.dokku_team:
+    name: dokku@admin
+    members: [bob]
+
+- name: Declare every team at once; destroy the ones not listed (app teams are kept)
+  dokku_ci.teams.dokku_team:
+    teams:
+      - name: dokku@admin
+        members: [bob]
+      - name: web
+        owners: [olivia]
+        members: [alice]
+        commands: ["git-*", "apps:list"]
+        apps: [web]
+      - name: deployers
+        members: [alice, olivia]
+        commands: ["git-receive-pack", "ps:restart"]
+        apps: ["*"]
+    purge: true
+
+- name: Destroy a team
+  dokku_ci.teams.dokku_team:
+    name: deployers
+    state: absent
+"""
+
+RETURN = r"""
+team:
+  description: The team after the change (V(null) when absent). Only with O(name).
+  returned: when O(name) is given
+  type: dict
+  contains:
+    name:
+      description: The team's name.
+      type: str
+    owners:
+      description: The owners.
+      type: list
+      elements: str
+    members:
+      description: The members.
+      type: list
+      elements: str
+    commands:
+      description: The commands granted.
+      type: list
+      elements: str
+    apps:
+      description: The apps granted.
+      type: list
+      elements: str
+    services:
+      description: The services granted, as C(type)/C(name).
+      type: list
+      elements: dict
+  sample:
+    name: web
+    owners: [olivia]
+    members: [alice]
+    commands: ["apps:list", "git-*"]
+    apps: [web]
+    services: [{type: postgres, name: web-db}]
+teams:
+  description: The names of every team after the change.
+  returned: always
+  type: list
+  elements: str
+  sample: ["dokku@admin", web]
+created:
+  description: Teams created.
+  returned: always
+  type: list
+  elements: str
+  sample: [web]
+destroyed:
+  description: Teams destroyed.
+  returned: always
+  type: list
+  elements: str
+  sample: [deployers]
+updated:
+  description: Teams whose people or grants changed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["dokku@admin"]
+host_escape_grants:
+  description: Every team that is granted a host-escape command, and the command (the whole state).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{team: ops, command: "storage:mount"}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.dokku_ci.teams.plugins.module_utils import names
+from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
+    Context, changes, common_argument_spec, host_escape_warnings, run, state_diff)
+from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
+
+FIELDS = ("owners", "members", "commands", "apps", "services")
+
+
+def team_options():
+    service = dict(type=dict(type="str", required=True), name=dict(type="str", required=True))
+    return dict(
+        owners=dict(type="list", elements="str"),
+        members=dict(type="list", elements="str"),
+        commands=dict(type="list", elements="str"),
+        apps=dict(type="list", elements="str"),
+        services=dict(type="list", elements="dict", options=service),
+    )
+
+
+def declarations(params):
+    if params["teams"] is None:
+        items = [dict((field, params[field]) for field in ("name", "state") + FIELDS)]
+    else:
+        items = params["teams"]
+    out = []
+    seen = set()
+    for item in items:
+        name = item["name"]
+        names.check_team(name)
+        if name in seen:
+            raise Invalid("team %s is declared twice" % name)
+        seen.add(name)
+        record = dict((field, item.get(field)) for field in ("name",) + FIELDS)
+        record["state"] = item.get("state") or "present"
+        out.append(record)
+    return out
+
+
+def apply_teams(current, items, purge=False, purge_app_teams=False):
+    """The state with the team declarations applied, in one pass."""
+    users = current["users"]
+    teams = dict(current["teams"])
+    listed = set(item["name"] for item in items)
+    for item in items:
+        name = item["name"]
+        if item["state"] == "absent":
+            if name == names.ADMIN_TEAM:
+                raise Invalid("team %s cannot be destroyed: its members are the admins" % names.ADMIN_TEAM)
+            teams.pop(name, None)
+            continue
+        record = teams.get(name)
+        if record is None:
+            names.check_new_team(name)
+            record = {"owners": [], "members": [], "commands": [], "apps": [], "services": []}
+        record = dict(record)
+        for field in FIELDS:
+            value = item[field]
+            if value is None:
+                continue
+            if field in ("owners", "members"):
+                unknown = sorted(set(user for user in value if user not in users))
+                if unknown:
+                    raise Invalid("team %s: %s: unknown user %s: declare users with dokku_ci.teams.dokku_ci_user"
+                                  " before naming them in a team" % (name, field, ", ".join(unknown)))
+            if field == "services":
+                value = [{"type": service["type"], "name": service["name"]} for service in value]
+            record[field] = list(value)
+        teams[name] = record
+    if purge:
+        for name in list(teams):
+            if name in listed or name == names.ADMIN_TEAM:
+                continue
+            if names.is_app_team(name) and not purge_app_teams:
+                continue
+            del teams[name]
+    return dict(current, teams=teams)
+
+
+def team_result(state, name):
+    record = state["teams"].get(name)
+    return None if record is None else dict(record, name=name)
+
+
+def main():
+    options = dict(name=dict(type="str", required=True),
+                   state=dict(type="str", choices=["present", "absent"], default="present"))
+    options.update(team_options())
+    argument_spec = dict(
+        name=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        teams=dict(type="list", elements="dict", options=options),
+        purge=dict(type="bool", default=False),
+        purge_app_teams=dict(type="bool", default=False),
+    )
+    argument_spec.update(team_options())
+    argument_spec.update(common_argument_spec())
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[("name", "teams")] + [(field, "teams") for field in FIELDS],
+        required_one_of=[("name", "teams")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    if params["purge"] and params["teams"] is None:
+        module.fail_json(msg="purge only goes with teams (the complete list of teams)")
+
+    def body():
+        items = declarations(params)
+        context = Context(module)
+        changed, before, after = context.apply(
+            lambda current: apply_teams(current, items, params["purge"], params["purge_app_teams"]))
+        created, destroyed, updated = changes(before, after, "teams")
+        flagged = host_escape_warnings(module, after, set(item["name"] for item in items if item["commands"]))
+        result = dict(changed=changed, teams=sorted(after["teams"]), created=created, destroyed=destroyed,
+                      updated=updated, host_escape_grants=flagged)
+        if params["name"] is not None:
+            result["team"] = team_result(after, params["name"])
+        if module._diff:
+            result["diff"] = state_diff(before, after, "teams")
+        module.exit_json(**result)
+
+    run(module, body)
+
+
+if __name__ == "__main__":
+    main()

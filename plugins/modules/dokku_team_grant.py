@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to dokku_ci.teams
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: dokku_team_grant
+short_description: Grant or revoke commands, apps and services of a dokku-teams team
+description:
+  - Adds commands, apps or services to an existing team of the dokku-teams state, or removes them.
+  - Commands are names (V(apps:list), V(git-receive-pack)) or globs where C(*) matches any run of
+    characters (V(git-*), V(config:*), V(*)). Removal is literal - removing V(apps:list) leaves
+    V(apps:*) alone.
+  - Host-escape commands (C(docker-options:*), C(storage:mount), ...) are never matched by a glob;
+    granting one by name makes the module warn.
+  - V(dokku@admin) has no grants (its members may do anything); a V(dokku@app--APP) team only takes services.
+version_added: 0.1.0
+author:
+  - dokku_ci.teams contributors (@dokku-ci)
+options:
+  team:
+    description: The team (it must exist).
+    type: str
+    required: true
+  commands:
+    description: Commands or command globs.
+    type: list
+    elements: str
+  apps:
+    description: Apps, or V(*) for every app.
+    type: list
+    elements: str
+  services:
+    description: Services.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: The service type (V(postgres), V(redis), ...) or V(*).
+        type: str
+        required: true
+      name:
+        description: The service name, or V(*).
+        type: str
+        required: true
+  state:
+    description: V(present) grants, V(absent) revokes.
+    type: str
+    choices: [present, absent]
+    default: present
+  exclusive:
+    description:
+      - With O(state=present), each of O(commands), O(apps) and O(services) that is given becomes the
+        team's complete list of that kind (the others are revoked); an option that is omitted is left alone.
+    type: bool
+    default: false
+  state_dir:
+    description:
+      - The dokku-teams state directory.
+      - Defaults to C(state_dir) of the gate config O(config), else C(/var/lib/dokku-teams).
+    type: path
+  config:
+    description: The gate's root-owned config file, read for its C(state_dir). It may be missing.
+    type: path
+    default: /etc/dokku-teams/gate.conf
+attributes:
+  check_mode:
+    support: full
+    description: Computes the new state and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the team before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the Dokku host, as root, with Python 3.
+seealso:
+  - module: dokku_ci.teams.dokku_team
+  - module: dokku_ci.teams.dokku_team_member
+"""
+
+EXAMPLES = r"""
+- name: Let the web team deploy and configure its apps
+  dokku_ci.teams.dokku_team_grant:
+    team: web
+    commands: ["git-*", "config:*", "ps:restart"]
+    apps: [web, web-api]
+    services:
+      - type: postgres
+        name: web-db
+
+- name: The web team may touch exactly these apps
+  dokku_ci.teams.dokku_team_grant:
+    team: web
+    apps: [web]
+    exclusive: true
+
+- name: Revoke a command
+  dokku_ci.teams.dokku_team_grant:
+    team: web
+    commands: ["ps:restart"]
+    state: absent
+"""
+
+RETURN = r"""
+team:
+  description: The team after the change.
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: The team's name.
+      type: str
+    owners:
+      description: The owners.
+      type: list
+      elements: str
+    members:
+      description: The members.
+      type: list
+      elements: str
+    commands:
+      description: The commands granted.
+      type: list
+      elements: str
+    apps:
+      description: The apps granted.
+      type: list
+      elements: str
+    services:
+      description: The services granted, as C(type)/C(name).
+      type: list
+      elements: dict
+  sample:
+    name: web
+    owners: [olivia]
+    members: [alice]
+    commands: ["config:*", "git-*"]
+    apps: [web]
+    services: [{type: postgres, name: web-db}]
+host_escape_commands:
+  description: The host-escape commands the team is granted after the change.
+  returned: success
+  type: list
+  elements: str
+  sample: ["storage:mount"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.dokku_ci.teams.plugins.module_utils import names
+from ansible_collections.dokku_ci.teams.plugins.module_utils import state as statelib
+from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
+    Context, common_argument_spec, host_escape_warnings, run, state_diff)
+from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
+
+
+def apply_grants(current, team, commands, apps, services, state, exclusive):
+    if team not in current["teams"]:
+        raise Invalid("Team %s does not exist: create it with dokku_ci.teams.dokku_team first" % team)
+    if state == "absent":
+        return statelib.remove_grants(current, team, commands or (), apps or (), services or ())
+    if exclusive:
+        return statelib.set_team(current, team, commands=commands, apps=apps, services=services)
+    return statelib.add_grants(current, team, commands or (), apps or (), services or ())
+
+
+def main():
+    service = dict(type=dict(type="str", required=True), name=dict(type="str", required=True))
+    argument_spec = dict(
+        team=dict(type="str", required=True),
+        commands=dict(type="list", elements="str"),
+        apps=dict(type="list", elements="str"),
+        services=dict(type="list", elements="dict", options=service),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        exclusive=dict(type="bool", default=False),
+    )
+    argument_spec.update(common_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, required_one_of=[("commands", "apps", "services")],
+                           supports_check_mode=True)
+    params = module.params
+
+    def body():
+        team = names.check_team(params["team"])
+        services = None
+        if params["services"] is not None:
+            services = [{"type": item["type"], "name": item["name"]} for item in params["services"]]
+        context = Context(module)
+        changed, before, after = context.apply(
+            lambda current: apply_grants(current, team, params["commands"], params["apps"], services,
+                                         params["state"], params["exclusive"]))
+        warn_for = set([team]) if params["commands"] and params["state"] == "present" else set()
+        flagged = host_escape_warnings(module, after, warn_for)
+        result = dict(changed=changed, team=dict(after["teams"][team], name=team),
+                      host_escape_commands=sorted(item["command"] for item in flagged if item["team"] == team))
+        if module._diff:
+            result["diff"] = state_diff(before, after, "teams")
+        module.exit_json(**result)
+
+    run(module, body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,564 @@
+"""The dokku_teams role against the lab, end to end, as the example inventory's users.
+
+Needs root (the lab). Never skips: a lab that cannot start is a failure.
+
+The tests run in file order against one lab (module scope) and build on each other:
+check mode on the fresh host, converge, converge again (no change), check mode again (no
+change), then the users' view over real `ssh` (what reaches the Dokku stand-in, what is
+refused, git push, teams verbs), inventory changes, the seed workflow and the hardening.
+
+Environment:
+  DOKKU_TEAMS_ROLE_LAB   use this lab, already up (molecule's verify step sets it); otherwise
+                         the tests start lab `roletest` at index 20 and stop it afterwards.
+"""
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
+import labctl  # noqa: E402
+
+LAB_NAME = os.environ.get("DOKKU_TEAMS_ROLE_LAB") or "roletest"
+LAB_INDEX = 20
+PLAYBOOK = os.path.join(REPO, "playbooks", "site.yml")
+EXAMPLE_VARS = os.path.join(REPO, "examples", "inventory", "group_vars", "dokku.yml")
+CALLS = "/var/log/dokku-standin/calls.jsonl"
+DENIED = 77
+TIMINGS = {}
+
+
+# ------------------------------------------------------------------ fixtures and helpers
+
+@pytest.fixture(scope="module")
+def lab():
+    if os.geteuid() != 0:
+        pytest.fail("the role tests need root (the lab cannot be started otherwise)")
+    existing = os.environ.get("DOKKU_TEAMS_ROLE_LAB")
+    if existing:
+        try:
+            yield labctl.get(existing)
+        except labctl.LabError as e:
+            pytest.fail("DOKKU_TEAMS_ROLE_LAB=%s: %s" % (existing, e))
+        return
+    if labctl.load_state(LAB_NAME) is not None:
+        labctl.down(LAB_NAME)  # a leftover from an interrupted run: start from a fresh host
+    try:
+        lab = labctl.up(LAB_NAME, LAB_INDEX)
+    except labctl.LabError as e:
+        pytest.fail("the lab could not be built or started: %s" % e)
+    yield lab
+    labctl.down(LAB_NAME)
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    return tmp_path_factory.mktemp("role")
+
+
+@pytest.fixture(scope="module")
+def keys(work):
+    d = work / "keys"
+    subprocess.run([os.path.join(REPO, "examples", "make-keys"), str(d)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return d
+
+
+@pytest.fixture(scope="module")
+def ansible_env():
+    out = subprocess.run([os.path.join(HERE, "collection_path.sh")], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(HERE, "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=out, ANSIBLE_PIPELINING="1", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_HOST_KEY_CHECKING="False")
+    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def inventory(lab, work, keys):
+    """An inventory dir: the lab in group dokku + a copy of the example group_vars."""
+    d = work / "inventory"
+    (d / "group_vars").mkdir(parents=True)
+    shutil.copyfile(lab.inventory, d / "hosts.ini")
+    shutil.copyfile(EXAMPLE_VARS, d / "group_vars" / "dokku.yml")
+    return d
+
+
+class Run(object):
+    def __init__(self, proc, seconds):
+        self.rc = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+        self.seconds = seconds
+        m = re.search(r"^\S+\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)",
+                      self.out, re.M)
+        self.ok, self.changed, self.unreachable, self.failed = (
+            [int(x) for x in m.groups()] if m else (None, None, None, None))
+
+    def changed_tasks(self):
+        """Names of the tasks that reported a change."""
+        names, current = [], None
+        for line in self.out.splitlines():
+            m = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\]", line)
+            if m:
+                current = m.group(1)
+            elif line.startswith("changed:") and current and current not in names:
+                names.append(current)
+        return names
+
+    def __str__(self):
+        return "rc=%s\n%s\n%s" % (self.rc, self.out[-6000:], self.err[-3000:])
+
+
+def playbook(ansible_env, inventory, keys, *args, extra_vars=None):
+    argv = ["ansible-playbook", "-i", str(inventory), PLAYBOOK, "-e", "demo_keys_dir=%s" % keys]
+    if extra_vars is not None:
+        path = os.path.join(str(inventory), "extra-vars.json")
+        with open(path, "w") as f:
+            json.dump(extra_vars, f)
+        argv += ["-e", "@" + path]
+    t0 = time.monotonic()
+    proc = subprocess.run(argv + list(args), env=ansible_env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=900)
+    return Run(proc, time.monotonic() - t0)
+
+
+def root(lab, cmd, **kw):
+    r = labctl.ssh(lab, cmd, **kw)
+    assert r.returncode == 0, "%s -> %d\n%s%s" % (cmd, r.returncode, r.stdout, r.stderr)
+    return r.stdout
+
+
+def as_user(lab, keys, name, cmd=None, options=(), input=None, extra=()):
+    """`ssh -i keys/NAME ci@LAB CMD` (CMD as ssh sends it: one string)."""
+    argv = labctl.ssh_argv(lab, user="ci", key=str(keys / name), options=options)
+    argv = argv[:-1] + list(extra) + argv[-1:]
+    if cmd is not None:
+        argv += ["--", cmd]
+    kw = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, **kw)
+
+
+def calls(lab):
+    """The stand-in's call log, one dict per call."""
+    out = root(lab, "cat %s" % CALLS)
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def new_calls(lab, before):
+    return calls(lab)[before:]
+
+
+def example_vars():
+    with open(EXAMPLE_VARS) as f:
+        return yaml.safe_load(f)
+
+
+def export(lab):
+    return json.loads(root(lab, "dokku-teams export"))
+
+
+# ------------------------------------------------------------------ converge
+
+def test_check_mode_on_a_fresh_host(lab, inventory, keys, ansible_env):
+    fresh = labctl.ssh(lab, "test -e /etc/dokku-teams/gate.conf").returncode != 0
+    if not fresh:
+        pytest.skip("the lab was converged before (DOKKU_TEAMS_ROLE_LAB): no fresh host to check")
+    r = playbook(ansible_env, inventory, keys, "--check", "--diff")
+    assert r.rc == 0 and r.failed == 0, r
+    assert r.changed > 0, r
+    # check mode wrote nothing
+    assert labctl.ssh(lab, "test -e /etc/dokku-teams || test -e /usr/local/lib/dokku-teams "
+                           "|| id ci").returncode != 0
+
+
+def test_converge(lab, inventory, keys, ansible_env, record_property):
+    r = playbook(ansible_env, inventory, keys)
+    TIMINGS["converge"] = r.seconds
+    record_property("converge_seconds", round(r.seconds, 1))
+    print("converge: %.1f s, changed=%s" % (r.seconds, r.changed))
+    assert r.rc == 0 and r.failed == 0, r
+
+
+def test_second_converge_changes_nothing(lab, inventory, keys, ansible_env, record_property):
+    r = playbook(ansible_env, inventory, keys)
+    TIMINGS["second converge"] = r.seconds
+    record_property("second_converge_seconds", round(r.seconds, 1))
+    print("second converge: %.1f s" % r.seconds)
+    assert r.rc == 0 and r.changed == 0, "changed: %s\n%s" % (r.changed_tasks(), r)
+
+
+def test_check_diff_on_the_converged_host_reports_no_change(lab, inventory, keys, ansible_env):
+    r = playbook(ansible_env, inventory, keys, "--check", "--diff")
+    assert r.rc == 0 and r.changed == 0, "changed: %s\n%s" % (r.changed_tasks(), r)
+
+
+def test_the_host_holds_the_example_policy(lab):
+    doc = export(lab)
+    assert sorted(doc["users"]) == ["alice", "bob", "deploy-bot", "olivia", "oscar", "root-admin"]
+    assert doc["teams"]["dokku@admin"]["members"] == ["root-admin"]
+    web = doc["teams"]["web"]
+    assert (web["owners"], web["members"], sorted(web["apps"])) == (["olivia"], ["alice"], ["web", "web-api"])
+    assert web["services"] == [{"type": "postgres", "name": "web-db"}]
+    assert doc["users"]["deploy-bot"]["from"]
+
+
+# ------------------------------------------------------------------ the host's layout
+
+def test_ci_account(lab):
+    assert root(lab, "getent passwd ci").strip().split(":")[5:] == ["/home/ci", "/bin/sh"]
+    assert root(lab, "getent shadow ci").split(":")[1] == "*"
+    assert root(lab, "id -nG ci").split() == ["ci"], "ci must not be in docker or any other group"
+    out = root(lab, "stat -c '%n %U %G %a' /home/ci /home/ci/.ssh /home/ci/.ssh/authorized_keys")
+    assert out.split("\n")[:3] == ["/home/ci root root 755", "/home/ci/.ssh root root 755",
+                                   "/home/ci/.ssh/authorized_keys root root 644"], out
+    # ci cannot change its own keys or drop files sshd reads
+    r = labctl.ssh(lab, "runuser -u ci -- sh -c 'echo x >> /home/ci/.ssh/authorized_keys'")
+    assert r.returncode != 0
+    r = labctl.ssh(lab, "runuser -u ci -- sh -c 'touch /home/ci/.ssh/rc || touch /home/ci/x'")
+    assert r.returncode != 0
+    keys_text = root(lab, "cat /home/ci/.ssh/authorized_keys")
+    lines = [l for l in keys_text.splitlines() if l and not l.startswith("#")]
+    assert len(lines) == 6, keys_text
+    for line in lines:
+        assert line.startswith('restrict,') and 'command="/usr/bin/sudo -n /usr/local/lib/dokku-teams/gate --user ' in line, line
+        assert ",pty" not in line.split(" ssh-")[0], line
+
+
+def test_engine_and_config_files(lab):
+    out = root(lab, "stat -c '%n %U %G %a %F' /usr/local/lib/dokku-teams /usr/local/lib/dokku-teams/module_utils "
+                    "/usr/local/lib/dokku-teams/gate /usr/local/lib/dokku-teams/dokku-teams "
+                    "/etc/dokku-teams /etc/dokku-teams/gate.conf /var/lib/dokku-teams /var/log/dokku-teams "
+                    "/var/lib/dokku-teams/spool /etc/sudoers.d/dokku-teams /etc/sudoers.d/dokku-teams-plugin")
+    assert out.splitlines() == [
+        "/usr/local/lib/dokku-teams root root 755 directory",
+        "/usr/local/lib/dokku-teams/module_utils root root 755 directory",
+        "/usr/local/lib/dokku-teams/gate root root 755 regular file",
+        "/usr/local/lib/dokku-teams/dokku-teams root root 755 regular file",
+        "/etc/dokku-teams root root 755 directory",
+        "/etc/dokku-teams/gate.conf root root 644 regular file",
+        "/var/lib/dokku-teams root root 700 directory",
+        "/var/log/dokku-teams root root 700 directory",
+        "/var/lib/dokku-teams/spool root root 700 directory",
+        "/etc/sudoers.d/dokku-teams root root 440 regular file",
+        "/etc/sudoers.d/dokku-teams-plugin root root 440 regular file",
+    ]
+    modes = set(root(lab, "stat -c '%U %G %a' /usr/local/lib/dokku-teams/module_utils/*.py").splitlines())
+    assert modes == {"root root 644"}
+    assert root(lab, "readlink /usr/local/sbin/dokku-teams /usr/local/sbin/dokku-ci-user").split() == [
+        "/usr/local/lib/dokku-teams/dokku-teams", "/usr/local/lib/dokku-teams/dokku-ci-user"]
+    conf = dict(l.split("=", 1) for l in root(lab, "cat /etc/dokku-teams/gate.conf").splitlines()
+                if l and not l.startswith("#"))
+    assert conf == {
+        "state_dir": "/var/lib/dokku-teams", "audit_log": "/var/log/dokku-teams/audit.log",
+        "dokku": "/usr/bin/dokku", "docker": "/usr/bin/docker",
+        "docker_over_ssh": "/usr/local/bin/docker-over-ssh", "run_as": "dokku", "home": "/home/dokku",
+        "path": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "spool_dir": "/var/lib/dokku-teams/spool", "max_image_bytes": "10737418240",
+        "drop_privileges": "true", "authorized_keys": "/home/ci/.ssh/authorized_keys",
+        "gate": "/usr/local/lib/dokku-teams/gate", "allow_pty": "false", "ci_user": "ci"}
+
+
+def test_sudoers_hold_one_rule_for_ci_and_no_setenv(lab):
+    text = root(lab, "cat /etc/sudoers.d/dokku-teams")
+    rules = [l for l in text.splitlines() if l.strip() and not l.startswith("#") and not l.startswith("Defaults")]
+    assert rules == ["ci ALL=(root) NOPASSWD: /usr/local/lib/dokku-teams/gate"]
+    assert 'Defaults!/usr/local/lib/dokku-teams/gate env_keep += "SSH_ORIGINAL_COMMAND SSH_CONNECTION"' in text
+    listed = root(lab, "sudo -l -U ci")
+    commands = [l.strip() for l in listed.split("may run the following commands")[1].splitlines()[1:] if l.strip()]
+    assert commands == ["(root) NOPASSWD: /usr/local/lib/dokku-teams/gate"], listed
+    # no SETENV anywhere (comments aside), in any sudoers file
+    r = labctl.ssh(lab, "cat /etc/sudoers /etc/sudoers.d/* | grep -v '^[[:space:]]*#' | grep -c SETENV")
+    assert r.stdout.strip() == "0", r.stdout
+    assert root(lab, "visudo -c").count("parsed OK") >= 1
+    plugin = root(lab, "cat /etc/sudoers.d/dokku-teams-plugin")
+    assert [l for l in plugin.splitlines() if l and not l.startswith("#")] == [
+        "dokku ALL=(root) NOPASSWD: /usr/local/sbin/dokku-teams"]
+
+
+def test_sshd_settings_for_ci(lab):
+    out = root(lab, "sshd -T -C user=ci,host=client,addr=10.200.0.1").lower().splitlines()
+    for want in ("pubkeyauthentication yes", "passwordauthentication no", "kbdinteractiveauthentication no",
+                 "authenticationmethods publickey", "disableforwarding yes", "permittty no",
+                 "permituserrc no", "permituserenvironment no", "maxstartups 30:30:100",
+                 "authorizedkeysfile /home/ci/.ssh/authorized_keys", "trustedusercakeys none"):
+        assert want in out, want
+    assert "forcecommand none" in out  # the key lines carry command=, not sshd
+    assert root(lab, "systemctl is-active ssh").strip() == "active"
+
+
+def test_dokku_teams_plugin_on_the_host(lab):
+    out = root(lab, "dokku teams:list")
+    for team in ("dokku@admin", "ops", "web", "web-deploy"):
+        assert team in out.split(), out
+    r = labctl.ssh(lab, "dokku teams:whois alice")
+    assert r.returncode == 0 and "web" in r.stdout, r.stdout + r.stderr
+
+
+# ------------------------------------------------------------------ as the users
+
+def test_admin_creates_the_apps(lab, keys):
+    for app in ("web", "web-api", "other"):
+        r = as_user(lab, keys, "root-admin", "apps:create %s" % app)
+        assert r.returncode == 0 or "already" in r.stderr + r.stdout, r.stderr
+
+
+def test_allowed_commands_reach_dokku_with_exact_argv_and_name(lab, keys):
+    cases = [("alice", "config:show web", ["config:show", "web"]),
+             ("alice", 'config:set --no-restart web "GREETING=hello world"',
+              ["config:set", "--no-restart", "web", "GREETING=hello world"]),
+             ("alice", "apps:list", ["apps:list"]),
+             ("oscar", "ps:restart other", ["ps:restart", "other"]),
+             ("deploy-bot", "version", ["version"])]
+    for user, cmd, argv in cases:
+        before = len(calls(lab))
+        r = as_user(lab, keys, user, cmd)
+        got = new_calls(lab, before)
+        assert len(got) == 1, "%s %r -> rc %d, %d calls\n%s" % (user, cmd, r.returncode, len(got), r.stderr)
+        call = got[0]
+        assert call["argv"][1:] == argv and call["argv"][0] == "/usr/bin/dokku", call["argv"]
+        assert call["env"].get("NAME") == user, call["env"]
+        assert call["user"] == "dokku" and call["euid"] != 0, call
+        assert r.returncode == 0, "%s %r -> %d %s" % (user, cmd, r.returncode, r.stderr)
+
+
+def test_apps_list_shows_only_the_users_apps(lab, keys):
+    r = as_user(lab, keys, "alice", "apps:list")
+    assert r.returncode == 0
+    assert "web" in r.stdout.split() and "other" not in r.stdout.split(), r.stdout
+
+
+def test_refused_commands_get_the_opaque_answer_and_reach_nothing(lab, keys):
+    cases = [("alice", "config:show other", "!     App other does not exist"),
+             ("alice", "config:show no-such-app", "!     App no-such-app does not exist"),
+             ("alice", "ps:restart web", None),          # command not granted
+             ("alice", "apps:destroy web --force", None),
+             ("olivia", "config:show web", None),        # owner without member rights
+             ("bob", "config:show web", "!     App web does not exist"),
+             ("deploy-bot", "config:show web", None),
+             ("deploy-bot", "git:from-image other dokku/other:1", "!     App other does not exist"),
+             ("oscar", "config:show web", None),
+             ("alice", "ps:restart --all", None),
+             ("alice", "plugin:install https://example.org/x.git", None)]
+    for user, cmd, message in cases:
+        before = len(calls(lab))
+        r = as_user(lab, keys, user, cmd)
+        assert r.returncode == DENIED, "%s %r -> %d %s" % (user, cmd, r.returncode, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("!     "), r.stderr
+        if message:
+            assert lines[0] == message, (user, cmd, r.stderr)
+        assert new_calls(lab, before) == [], "%s %r reached Dokku" % (user, cmd)
+
+
+def _git(cwd, *args, env=None):
+    return subprocess.run(["git"] + list(args), cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def repo(work):
+    d = work / "repo"
+    d.mkdir()
+    for args in (("init", "-q", "-b", "main"), ("config", "user.email", "t@example.org"),
+                 ("config", "user.name", "t")):
+        assert _git(d, *args).returncode == 0
+    (d / "README").write_text("hello\n")
+    assert _git(d, "add", "README").returncode == 0
+    assert _git(d, "commit", "-q", "-m", "first").returncode == 0
+    return d
+
+
+def push(lab, keys, user, repo, app):
+    ssh = " ".join(shlex.quote(a) for a in labctl.ssh_argv(lab, user="ci", key=str(keys / user))[:-1])
+    env = dict(os.environ, GIT_SSH_COMMAND=ssh)
+    return _git(repo, "push", "ci@%s:%s" % (lab.address, app), "main:refs/heads/main", env=env)
+
+
+def test_git_push_to_a_granted_app_lands_in_the_bare_repo(lab, keys, repo):
+    r = push(lab, keys, "alice", repo, "web")
+    assert r.returncode == 0, r.stderr
+    head = _git(repo, "rev-parse", "HEAD").stdout.strip()
+    assert root(lab, "git --git-dir=/home/dokku/web rev-parse refs/heads/main").strip() == head
+
+
+def test_git_push_to_a_foreign_app_is_refused(lab, keys, repo):
+    r = push(lab, keys, "alice", repo, "other")
+    assert r.returncode != 0
+    assert "App other does not exist" in r.stderr, r.stderr
+    assert labctl.ssh(lab, "git --git-dir=/home/dokku/other rev-parse -q --verify refs/heads/main").returncode != 0
+
+
+# ------------------------------------------------------------------ inventory changes
+
+def test_changing_one_member_in_inventory_changes_exactly_that(lab, inventory, keys, ansible_env):
+    before = export(lab)
+    vars_ = example_vars()
+    teams = vars_["dokku_teams_teams"]
+    for team in teams:
+        if team["name"] == "ops":
+            team["members"] = ["oscar", "alice"]
+    r = playbook(ansible_env, inventory, keys, "--diff", extra_vars={"dokku_teams_teams": teams})
+    assert r.rc == 0, r
+    assert r.changed_tasks() == ["dokku_ci.teams.dokku_teams : Apply the declared teams"], r
+    after = export(lab)
+    before["teams"]["ops"]["members"] = ["alice", "oscar"]
+    assert after == before
+    r = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_teams": teams})
+    assert r.rc == 0 and r.changed == 0, r
+
+
+def test_an_owner_adds_a_member_over_ssh_who_can_deploy_at_once(lab, keys, repo):
+    r = as_user(lab, keys, "olivia", "teams:member-add web bob")
+    assert r.returncode == 0, r.stderr
+    r = as_user(lab, keys, "bob", "teams:whoami")
+    assert r.returncode == 0 and "bob" in r.stdout
+    r = push(lab, keys, "bob", repo, "web-api")
+    assert r.returncode == 0, r.stderr
+    # a member may not add people: only owners
+    r = as_user(lab, keys, "alice", "teams:member-add web oscar")
+    assert r.returncode == DENIED, r.stderr
+
+
+def test_dokku_admin_and_app_teams_survive_purge(lab, inventory, keys, ansible_env):
+    vars_ = example_vars()
+    teams = vars_["dokku_teams_teams"] + [
+        {"name": "makers", "owners": ["olivia"], "members": ["bob"], "commands": ["apps:create"], "apps": ["*"]}]
+    r = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_teams": teams})
+    assert r.rc == 0, r
+    r = as_user(lab, keys, "bob", "apps:create bobs-app")
+    assert r.returncode == 0, r.stderr
+    assert "dokku@app--bobs-app" in export(lab)["teams"]
+    # back to the example (purge): makers goes, dokku@app--bobs-app and dokku@admin stay
+    r = playbook(ansible_env, inventory, keys)
+    assert r.rc == 0, r
+    doc = export(lab)
+    assert "makers" not in doc["teams"]
+    assert doc["teams"]["dokku@app--bobs-app"]["owners"] == ["bob"]
+    assert doc["teams"]["dokku@admin"]["members"] == ["root-admin"]
+
+
+def test_removing_a_user_in_inventory_revokes_their_key(lab, inventory, keys, ansible_env):
+    assert as_user(lab, keys, "alice", "teams:whoami").returncode == 0
+    vars_ = example_vars()
+    users = [u for u in vars_["dokku_teams_users"] if u["name"] != "alice"]
+    teams = vars_["dokku_teams_teams"]
+    for team in teams:
+        for field in ("owners", "members"):
+            if "alice" in team.get(field, []):
+                team[field] = [m for m in team[field] if m != "alice"]
+    # keys are read on the controller here: the vars file carries the key lines themselves
+    for u in users:
+        u["keys"] = [(keys / ("%s.pub" % u["name"])).read_text().strip()]
+    r = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_users": users, "dokku_teams_teams": teams})
+    assert r.rc == 0, r
+    alice_key = (keys / "alice.pub").read_text().split()[1]
+    assert alice_key not in root(lab, "cat /home/ci/.ssh/authorized_keys")
+    r = as_user(lab, keys, "alice", "teams:whoami")
+    assert r.returncode == 255 and "Permission denied" in r.stderr, r.stderr
+    assert "alice" not in export(lab)["users"]
+    # and back: the example inventory brings her back
+    r = playbook(ansible_env, inventory, keys)
+    assert r.rc == 0, r
+    assert as_user(lab, keys, "alice", "teams:whoami").returncode == 0
+
+
+def test_the_seed_workflow(lab, keys, work):
+    key = work / "carol"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "carol@ci", "-f", str(key)], check=True)
+    pub = (work / "carol.pub").read_text()
+    r = labctl.ssh(lab, "dokku-ci-user add:user --name carol --app web", input=pub)
+    assert r.returncode == 0, r.stdout + r.stderr
+    argv = labctl.ssh_argv(lab, user="ci", key=str(key))
+
+    def carol(cmd):
+        return subprocess.run(argv + ["--", cmd], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+
+    before = len(calls(lab))
+    r = carol("git:from-image web dokku/web:v1")
+    got = new_calls(lab, before)
+    assert len(got) == 1 and got[0]["argv"][1:] == ["git:from-image", "web", "dokku/web:v1"], (r.stderr, got)
+    assert got[0]["env"]["NAME"] == "carol"
+    assert carol("version").returncode == 0
+    for cmd, message in (("git:from-image other dokku/other:v1", "!     App other does not exist"),
+                         ("docker tag dokku/web:v1 dokku/other:v1", "!     App other does not exist"),
+                         ("config:show web", None), ("apps:list", None)):
+        before = len(calls(lab))
+        r = carol(cmd)
+        assert r.returncode == DENIED, (cmd, r.returncode, r.stderr)
+        if message:
+            assert r.stderr.strip() == message
+        assert new_calls(lab, before) == []
+    assert "carol" in root(lab, "dokku-ci-user list")
+
+
+# ------------------------------------------------------------------ hardening
+
+def test_no_shell(lab, keys):
+    r = as_user(lab, keys, "alice")
+    assert (r.returncode, r.stderr.strip()) == (64, "!     no shell access"), r.stderr
+
+
+def test_no_pty(lab, keys):
+    before = len(calls(lab))
+    r = as_user(lab, keys, "alice", "config:show web", extra=("-tt",))
+    assert "PTY allocation request failed" in r.stderr, r.stderr
+    got = new_calls(lab, before)
+    assert len(got) == 1 and got[0]["stdin_isatty"] is False
+
+
+def test_no_forwarding(lab, keys):
+    r = as_user(lab, keys, "alice", extra=("-W", "127.0.0.1:22"))
+    assert r.returncode == 255 and "prohibited" in r.stderr, r.stderr
+    r = as_user(lab, keys, "alice", "teams:whoami",
+                extra=("-o", "ExitOnForwardFailure=yes", "-R", "127.0.0.1:28022:127.0.0.1:22"))
+    assert r.returncode == 255 and "forwarding failed" in r.stderr, r.stderr
+
+
+def test_no_sftp_no_scp(lab, keys, work):
+    base = labctl.ssh_argv(lab, user="ci", key=str(keys / "alice"))[1:-1]
+    r = subprocess.run(["sftp", "-b", "-"] + base + ["ci@%s" % lab.address], input="ls /\n",
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0, r.stdout
+    f = work / "payload"
+    f.write_text("x\n")
+    r = subprocess.run(["scp", "-O"] + base + [str(f), "ci@%s:/tmp/payload" % lab.address],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode != 0
+    r = subprocess.run(["scp"] + base + [str(f), "ci@%s:/tmp/payload" % lab.address],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode != 0
+    assert labctl.ssh(lab, "test -e /tmp/payload").returncode != 0
+
+
+def test_the_callers_environment_does_not_reach_dokku(lab, keys):
+    before = len(calls(lab))
+    r = subprocess.run(
+        labctl.ssh_argv(lab, user="ci", key=str(keys / "alice"),
+                        options=("SendEnv=LC_ALL LANG FOO", "SetEnv=DOKKU_ROOT=/tmp LC_CTYPE=xx"))
+        + ["--", "config:show web"],
+        env=dict(os.environ, LC_ALL="de_DE.UTF-8", LANG="de_DE.UTF-8", FOO="bar"),
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    got = new_calls(lab, before)
+    assert len(got) == 1, r.stderr
+    env = got[0]["env"]
+    assert env["LC_ALL"] == "C.UTF-8" and env["NAME"] == "alice"
+    for name in ("LANG", "FOO", "DOKKU_ROOT", "LC_CTYPE", "SSH_ORIGINAL_COMMAND", "SSH_CONNECTION",
+                 "SUDO_COMMAND", "SUDO_USER"):
+        assert name not in env, (name, env)
+    assert set(env) <= {"PATH", "HOME", "LC_ALL", "NAME", "FINGERPRINT"}, sorted(env)
+
+
+def test_timings_report():
+    """Not a check: prints how long the converges took (pytest -s shows it)."""
+    for name, seconds in TIMINGS.items():
+        print("%s: %.1f s" % (name, seconds))
