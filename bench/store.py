@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: contributors to dokku_ci.teams
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -168,9 +167,9 @@ def bench_read(base_dir, name, apps, teams, users, reads, cold):
     # (the median of three processes' medians)
     samples = [float(subprocess.run([sys.executable, "-I", "-S", "-c", WARM, PLUGINS, state_dir, "bench-user",
                                      str(reads)], check=True, capture_output=True, text=True).stdout)
-               for _ in range(3)]
+               for unused_run in range(3)]
     cold_samples = []
-    for _ in range(cold):
+    for unused_run in range(cold):
         out = subprocess.run([sys.executable, "-I", "-S", "-c", COLD, PLUGINS, state_dir, "bench-user"],
                              check=True, capture_output=True, text=True).stdout
         cold_samples.append(float(out))
@@ -197,7 +196,7 @@ def main():
               % (timer.p90 * ms, timer.worst * ms))
         print("  fsync: %d calls, %.2f s in all (%.0f%% of the total), %.3f ms a call"
               % (timer.calls, timer.total, 100 * timer.total / total, timer.total / max(1, timer.calls) * ms))
-        total_nf, per_nf, _ = bench_changes(base_dir, args.changes, fsync=False)
+        total_nf, per_nf, unused_timer = bench_changes(base_dir, args.changes, fsync=False)
         print("  same without fsync (measurement only; the store always fsyncs): total %.2f s, median %.2f ms"
               % (total_nf, per_nf * ms))
         small = bench_read(base_dir, "small", 10, 5, 10, args.reads, args.cold)
@@ -210,7 +209,7 @@ def main():
                      figures["tx"] * ms, figures["read"] * 1e6, figures["cold"] * ms))
         ratio = big["read"] / small["read"]
         print("read_view big/small ratio: %.3f in process [target <= 1.2: %s]" % (ratio, "ok" if ratio <= 1.2 else
-                                                                                   "MISSED"))
+                                                                                  "MISSED"))
         if args.cold:
             print("read_view big/small ratio: %.3f in a fresh interpreter" % (big["cold"] / small["cold"]))
     finally:

@@ -43,7 +43,7 @@ def client_address(ssh_connection):
     address (checked by character set and length), else ``None``."""
     if ssh_connection is None:
         return None
-    if type(ssh_connection) is bytes:
+    if isinstance(ssh_connection, bytes):
         try:
             ssh_connection = ssh_connection.decode("ascii")
         except UnicodeDecodeError:
@@ -61,7 +61,7 @@ def escape_command(raw):
     every control or non-ASCII character when the line is written."""
     if raw is None:
         return None
-    if type(raw) is bytes:
+    if isinstance(raw, bytes):
         text = raw[:MAX_COMMAND].decode("utf-8", "backslashreplace")
         return text + ("..." if len(raw) > MAX_COMMAND else "")
     text = str(raw)
@@ -87,7 +87,7 @@ def record(user, key, client, command, decision, reason, pseudo=None, apps=(), s
 
 
 def _text(value):
-    if type(value) is bytes:
+    if isinstance(value, bytes):
         return value.decode("utf-8", "backslashreplace")
     return value
 
@@ -99,7 +99,7 @@ def append(path, entry):
     for key, value in entry.items():
         if key == "command":
             value = escape_command(value)
-        elif type(value) is bytes:
+        elif isinstance(value, bytes):
             value = _text(value)
         clean[key] = value
     try:
@@ -148,7 +148,7 @@ def read(path, user=None, app=None, decision=None):
                 continue
             try:
                 entry = json.loads(raw.decode("utf-8"))
-                if type(entry) is not dict:
+                if not isinstance(entry, dict):
                     raise ValueError("not an object")
             except ValueError:
                 entry = {"time": None, "user": None, "decision": "error",

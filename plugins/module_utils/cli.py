@@ -16,7 +16,7 @@ import sys
 
 from . import state as statelib
 from .errors import EX_INVALID, EX_MALFORMED, EX_STATE, DokkuTeamsError, Invalid, Malformed, StateError
-from .names import ADMIN_TEAM, check_user, show
+from .names import check_user, show
 
 DEFAULT_CONFIG = "/etc/dokku-teams/gate.conf"
 
@@ -323,8 +323,7 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     ctx = {"state_dir": None, "config": None}
     try:
-        while argv and argv[0] in ("--state-dir", "--config") or (argv and argv[0].startswith(("--state-dir=",
-                                                                                                 "--config="))):
+        while argv and argv[0] in ("--state-dir", "--config") or (argv and argv[0].startswith(("--state-dir=", "--config="))):
             name, eq, value = argv.pop(0).partition("=")
             if not eq:
                 if not argv:
@@ -350,7 +349,3 @@ def main(argv=None):
     except OSError as error:
         sys.stderr.write("!     %s\n" % (error.strerror or error))
         return EX_INVALID
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

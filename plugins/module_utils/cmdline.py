@@ -29,14 +29,14 @@ def split_command(raw):
 
     The messages never repeat the input: it may hold anything.
     """
-    if type(raw) is bytes:
+    if isinstance(raw, bytes):
         if len(raw) > MAX_BYTES:
             raise Malformed("command longer than %d bytes" % MAX_BYTES)
         try:
             text = raw.decode("ascii")
         except UnicodeDecodeError:
             raise Malformed("command contains a byte that is not printable ASCII")
-    elif type(raw) is str:
+    elif isinstance(raw, str):
         text = raw
         if len(text) > MAX_BYTES:
             raise Malformed("command longer than %d bytes" % MAX_BYTES)

@@ -314,6 +314,10 @@ _SERVICE_FLAGS = ("-c|--config-options= -C|--custom-env= -i|--image= -I|--image-
                   " -N|--initial-network= -P|--post-create-network= -S|--post-start-network="
                   " -p|--password= -r|--root-password= -s|--shm-size= -R|--restart-apps=")
 
+# The info verb's switches (each shows one field of the report).
+_INFO_FLAGS = ("--config-dir --data-dir --dsn --exposed-ports --id --internal-ip --initial-network --links"
+               " --post-create-network --post-start-network --service-root --status --version")
+
 # Service shapes: ``service`` (first positional), ``service,app`` (service then app),
 # ``service,new`` (clone), ``app`` (app-links), ``servicelist`` (the gate filters the list),
 # ``escape`` (schedule: the plugin writes the schedule into a root cron file).
@@ -338,7 +342,7 @@ exists                 service
 export                 service
 expose                 service
 import                 service
-info                   service --config-dir --data-dir --dsn --exposed-ports --id --internal-ip --initial-network --links --post-create-network --post-start-network --service-root --status --version
+info                   service %(info_flags)s
 link                   service,app -a|--alias= -q|--querystring= -n|--no-restart
 linked                 service,app
 links                  service
@@ -353,7 +357,7 @@ stop                   service
 unexpose               service
 unlink                 service,app -n|--no-restart
 upgrade                service %(flags)s
-""" % {"flags": _SERVICE_FLAGS}
+""" % {"flags": _SERVICE_FLAGS, "info_flags": _INFO_FLAGS}
 
 # Properties that point a setting at a path on the host (nginx opens its logs as root).
 ADMIN_PROPERTIES = {

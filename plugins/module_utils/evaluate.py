@@ -33,7 +33,7 @@ class Refusal(object):
 def evaluate(view, raw, programs=None):
     """Split, parse and decide ``raw`` (bytes or str) for the user whose view is given."""
     try:
-        if raw is None or (raw.strip() if type(raw) is str else raw.strip(b" \t")) in ("", b""):
+        if raw is None or (raw.strip() if isinstance(raw, str) else raw.strip(b" \t")) in ("", b""):
             raise Malformed("no shell access")
         request = parse(split_command(raw))
     except Malformed as error:

@@ -144,7 +144,7 @@ def atomic_write(path, data, mode=0o600, owner_uid=None, group_gid=None, sync_di
     ``sync=False`` skips both fsyncs: still atomic for readers, but a crash may lose the new
     content (or leave an empty file) -- only for a marker whose loss is detected and repaired.
     """
-    if type(data) is not bytes:
+    if not isinstance(data, bytes):
         raise TypeError("atomic_write needs bytes")
     directory, name = os.path.split(path)
     directory = directory or "."
@@ -153,7 +153,7 @@ def atomic_write(path, data, mode=0o600, owner_uid=None, group_gid=None, sync_di
     dir_fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
     temp = None
     try:
-        for _ in range(16):
+        for unused_attempt in range(16):
             temp = _temp_name(name)
             try:
                 fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o600,

@@ -203,8 +203,8 @@ class Gate(object):
             raise _Fail(EX_DENIED, "no view for user %s (unknown user)" % self.user, REVOKED, "deny")
         except StateError as error:
             raise _Fail(EX_STATE, "state unusable: %s" % error.message, GENERIC)
-        if type(view) is not dict or type(view.get("fingerprints")) is not list or \
-                type(view.get("admin")) is not bool or type(view.get("teams")) is not list:
+        if not isinstance(view, dict) or not isinstance(view.get("fingerprints"), list) or \
+                not isinstance(view.get("admin"), bool) or not isinstance(view.get("teams"), list):
             raise _Fail(EX_STATE, "state unusable: the view of %s is not a view" % self.user, GENERIC)
         if view.get("user", self.user) != self.user:
             raise _Fail(EX_STATE, "state unusable: the view of %s names another user" % self.user, GENERIC)
@@ -275,7 +275,7 @@ class Gate(object):
     def wait(pid):
         while True:
             try:
-                _, status = os.waitpid(pid, 0)
+                unused_pid, status = os.waitpid(pid, 0)
                 break
             except InterruptedError:
                 continue
@@ -488,14 +488,14 @@ def _filter_json(data, allowed):
         document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return b"[]\n"
-    if type(document) is not list:
+    if not isinstance(document, list):
         return b"[]\n"
     kept = []
     for item in document:
         name = item
-        if type(item) is dict:
+        if isinstance(item, dict):
             name = item.get("name", item.get("app"))
-        if type(name) is str and name in allowed:
+        if isinstance(name, str) and name in allowed:
             kept.append(item)
     return (json.dumps(kept) + "\n").encode("utf-8")
 

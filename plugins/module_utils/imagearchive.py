@@ -41,7 +41,7 @@ class Refused(Denied):
 
 def _clean(name, what="member"):
     """The normalised relative name of a member, or ``Refused`` for a path trick."""
-    if type(name) is not str or not name or len(name) > 4096:
+    if not isinstance(name, str) or not name or len(name) > 4096:
         raise Refused("image archive has an invalid %s name" % what)
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
         raise Refused("image archive has a %s name with a control character" % what)
@@ -56,7 +56,7 @@ def _clean(name, what="member"):
 def _reference_app(reference, app, where):
     """Check one image name from the archive: it must be ``dokku/APP:TAG`` (any Docker Hub
     spelling of it); refuse everything else."""
-    ref = parse_image(reference) if type(reference) is str else None
+    ref = parse_image(reference) if isinstance(reference, str) else None
     if ref is None:
         raise Refused("image archive names an invalid image in %s" % where)
     if ref.digest is not None or ref.tag is None or ref.local_app != app:
@@ -72,22 +72,22 @@ def _json(data, where):
 
 
 def _tags_from_manifest(document, app):
-    if type(document) is not list or not document:
+    if not isinstance(document, list) or not document:
         raise Refused("image archive has a malformed manifest.json")
     tags = []
     for entry in document:
-        if type(entry) is not dict:
+        if not isinstance(entry, dict):
             raise Refused("image archive has a malformed manifest.json")
         for key in ("Config", "Layers"):
             value = entry.get(key)
             for path in ([value] if key == "Config" else value or []):
-                if type(path) is not str:
+                if not isinstance(path, str):
                     raise Refused("image archive has a malformed manifest.json")
                 _clean(path, "manifest path")
         repo_tags = entry.get("RepoTags")
         if repo_tags is None:
             continue
-        if type(repo_tags) is not list:
+        if not isinstance(repo_tags, list):
             raise Refused("image archive has a malformed manifest.json")
         for reference in repo_tags:
             tags.append(_reference_app(reference, app, "manifest.json"))
@@ -95,20 +95,20 @@ def _tags_from_manifest(document, app):
 
 
 def _tags_from_index(document, app):
-    if type(document) is not dict or type(document.get("manifests", [])) is not list:
+    if not isinstance(document, dict) or not isinstance(document.get("manifests", []), list):
         raise Refused("image archive has a malformed index.json")
     tags = []
     for entry in document.get("manifests", []):
-        if type(entry) is not dict:
+        if not isinstance(entry, dict):
             raise Refused("image archive has a malformed index.json")
         annotations = entry.get("annotations") or {}
-        if type(annotations) is not dict:
+        if not isinstance(annotations, dict):
             raise Refused("image archive has a malformed index.json")
         for key in _NAME_ANNOTATIONS:
             if key not in annotations:
                 continue
             value = annotations[key]
-            if type(value) is not str:
+            if not isinstance(value, str):
                 raise Refused("image archive has a malformed index.json")
             if key == "org.opencontainers.image.ref.name" and "/" not in value and ":" not in value \
                     and "@" not in value:
@@ -121,11 +121,11 @@ def _tags_from_index(document, app):
 
 
 def _tags_from_repositories(document, app):
-    if type(document) is not dict:
+    if not isinstance(document, dict):
         raise Refused("image archive has a malformed repositories file")
     tags = []
     for repository, entries in document.items():
-        if type(entries) is not dict:
+        if not isinstance(entries, dict):
             raise Refused("image archive has a malformed repositories file")
         for tag in entries:
             tags.append(_reference_app("%s:%s" % (repository, tag), app, "repositories"))
@@ -178,7 +178,7 @@ def inspect(fileobj, app):
     except (OSError, EOFError, ValueError):
         raise Refused("image stream is truncated or unreadable")
     for name, target in links:
-        if type(target) is not str or not target or target.startswith("/"):
+        if not isinstance(target, str) or not target or target.startswith("/"):
             raise Refused("image archive contains an absolute or empty link")
         resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
         if resolved == ".." or resolved.startswith("../") or resolved.startswith("/"):

@@ -42,7 +42,7 @@ class ImageRef(object):
 
 def parse(reference):
     """Parse ``[host[:port]/]path[:tag][@sha256:hex]`` strictly; ``None`` when malformed."""
-    if type(reference) is not str or not 0 < len(reference) <= 512:
+    if not isinstance(reference, str) or not 0 < len(reference) <= 512:
         return None
     name, at, digest = reference.partition("@")
     if at:
@@ -62,10 +62,10 @@ def parse(reference):
     host = None
     if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
         host = parts.pop(0)
-        hostname, _, port = host.partition(":")
+        hostname, port_sep, port = host.partition(":")
         if not REGISTRY_HOST.match(hostname) or hostname.endswith(".") or ".." in hostname:
             return None
-        if _ and not (port and len(port) <= 5 and all(c in _DIGITS for c in port) and 0 < int(port) <= 65535):
+        if port_sep and not (port and len(port) <= 5 and all(c in _DIGITS for c in port) and 0 < int(port) <= 65535):
             return None
     if not parts or not all(REPO_COMPONENT.match(part) and ".." not in part for part in parts):
         return None
@@ -74,7 +74,7 @@ def parse(reference):
 
 def app_image(reference):
     """``(app, tag)`` when ``reference`` is exactly ``dokku/APP:TAG``, else None."""
-    if type(reference) is not str or not reference.startswith("dokku/"):
+    if not isinstance(reference, str) or not reference.startswith("dokku/"):
         return None
     app, colon, tag = reference[6:].partition(":")
     if not colon or not APP.match(app) or not TAG.match(tag):

@@ -38,7 +38,7 @@ def loads(text):
     if _make_scanner is None:  # pragma: no cover
         import json
         return json.loads(text)
-    if type(text) is bytes:
+    if isinstance(text, bytes):
         text = text.decode("utf-8")
     scan = _make_scanner(_Context())
     start = 0

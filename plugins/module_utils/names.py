@@ -32,7 +32,7 @@ class Pattern(object):
         self.minlen = minlen
 
     def match(self, value):
-        if type(value) is not str or not self.minlen <= len(value) <= self.maxlen:
+        if not isinstance(value, str) or not self.minlen <= len(value) <= self.maxlen:
             return False
         if value[0] not in self.first:
             return False
@@ -63,7 +63,7 @@ RESERVED_PREFIX = "dokku@"
 
 
 def is_app_team(name):
-    return type(name) is str and name.startswith(APP_TEAM_PREFIX) and APP.match(name[len(APP_TEAM_PREFIX):])
+    return isinstance(name, str) and name.startswith(APP_TEAM_PREFIX) and APP.match(name[len(APP_TEAM_PREFIX):])
 
 
 def valid_team(name):
@@ -90,7 +90,7 @@ def check_team(name):
 
 def check_new_team(name):
     """A team an admin may create: the ``dokku@`` prefix is reserved for special teams."""
-    if type(name) is str and name.startswith(RESERVED_PREFIX):
+    if isinstance(name, str) and name.startswith(RESERVED_PREFIX):
         raise Invalid("team name %s is reserved: the prefix dokku@ belongs to special teams" % show(name))
     return check_team(name)
 
@@ -119,9 +119,9 @@ def check_command_grant(name):
 
 def show(value, limit=80):
     """A value as it may appear in a message or log: quoted, escaped, never a raw control byte."""
-    if type(value) is bytes:
+    if isinstance(value, bytes):
         value = value.decode("utf-8", "backslashreplace")
-    elif type(value) is not str:
+    elif not isinstance(value, str):
         value = repr(value)
     out = []
     for char in value[:limit]:

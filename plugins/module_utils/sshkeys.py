@@ -122,12 +122,12 @@ def _key_material(key_type, blob):
 
 def parse_key(line):
     """A ``Key`` from one public-key line, or ``Invalid`` saying what is wrong and what to do."""
-    if type(line) is bytes:
+    if isinstance(line, bytes):
         try:
             line = line.decode("ascii")
         except UnicodeDecodeError:
             raise Invalid("SSH public key is not ASCII: give the .pub line as ssh-keygen wrote it")
-    if type(line) is not str:
+    if not isinstance(line, str):
         raise Invalid("SSH public key must be a string, not %s" % type(line).__name__)
     if not line:
         raise Invalid("SSH public key is empty: give the contents of a .pub file")
@@ -142,7 +142,7 @@ def parse_key(line):
         raise Invalid("SSH public key must start with its type (%s), not with a blank" % _TYPES_HINT)
     fields = []
     rest = line
-    for _ in range(2):
+    for unused_field in range(2):
         end = 0
         while end < len(rest) and rest[end] not in _BLANK:
             end += 1
@@ -188,7 +188,7 @@ def check_from_entry(entry):
     """One ``from=`` entry: an IPv4/IPv6 address, a CIDR network (no host bits set), or a
     host name pattern with ``*`` and ``?`` (letters, digits, ``.``, ``-``, ``:``)."""
     import ipaddress
-    if type(entry) is not str or not entry:
+    if not isinstance(entry, str) or not entry:
         raise Invalid("invalid from entry %s: give an address, a CIDR network or a host name pattern" % show(entry))
     if len(entry) > 253:
         raise Invalid("invalid from entry %s: too long" % show(entry))
@@ -225,7 +225,7 @@ SUDO = "/usr/bin/sudo"
 
 
 def check_gate_path(path):
-    if (type(path) is not str or not path.startswith("/") or any(char not in _GATE_CHARS for char in path)
+    if (not isinstance(path, str) or not path.startswith("/") or any(char not in _GATE_CHARS for char in path)
             or "/../" in path + "/" or "/./" in path + "/"):
         raise Invalid("invalid gate path %s: give an absolute path of letters, digits, / . _ -" % show(path))
     return path

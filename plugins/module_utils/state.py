@@ -59,7 +59,7 @@ def empty_state():
 
 def _copy(value):
     """A deep copy of a state (a validated one quickly; anything else generically)."""
-    if type(value) is dict and "users" in value and "teams" in value:
+    if isinstance(value, dict) and "users" in value and "teams" in value:
         try:
             return _copy_state(value)
         except (KeyError, TypeError, AttributeError, ValueError):
@@ -104,7 +104,7 @@ def app_team(app):
 def _path(*parts):
     out = ""
     for part in parts:
-        if type(part) is int:
+        if isinstance(part, int) and not isinstance(part, bool):
             out += "[%d]" % part
         else:
             out += ("." if out else "") + str(part)
@@ -123,15 +123,20 @@ def _checked(path, check, value):
 
 
 def _dict(path, value):
-    if type(value) is not dict:
+    if not isinstance(value, dict):
         _fail(path, "must be an object, not %s" % _kind(value))
     return value
 
 
 def _list(path, value):
-    if type(value) is not list:
+    if not isinstance(value, list):
         _fail(path, "must be a list, not %s" % _kind(value))
     return value
+
+
+def _integer(value):
+    """An int, and not a bool (``isinstance(True, int)`` is true)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _kind(value):
@@ -170,7 +175,7 @@ def _service(path, value):
         if "type" not in value or "name" not in value:
             _fail(path, "a service grant needs both type and name")
         kind, name = value["type"], value["name"]
-    if type(kind) is not str or type(name) is not str:
+    if not isinstance(kind, str) or not isinstance(name, str):
         _fail(path, "service type and name must be strings")
     _check_service_pair(path, kind, name)
     return (kind, name)
@@ -206,13 +211,13 @@ def validate(doc, internal=True):
     if "version" not in doc:
         _fail("version", "missing (this code reads version %d)" % VERSION)
     version = doc["version"]
-    if type(version) is not int or version != VERSION:
-        shown = str(version) if type(version) is int else show(version)
+    if not _integer(version) or version != VERSION:
+        shown = str(version) if _integer(version) else show(version)
         _fail("version", "unsupported version %s (this code reads version %d)" % (shown, VERSION))
     out = {"version": VERSION}
     if internal:
         serial = doc.get("serial")
-        if type(serial) is not int or serial < 0:
+        if not _integer(serial) or serial < 0:
             _fail("serial", "must be a non-negative integer, not %s" % show(serial))
         out["serial"] = serial
     users_in = _dict("users", doc.get("users", {}))
@@ -230,7 +235,7 @@ def validate(doc, internal=True):
             _fail(base, "a user needs keys (one or more SSH public keys)")
         keys = {}
         for index, line in enumerate(_list(base + ".keys", record["keys"])):
-            key = _KEY_CACHE.get(line) if type(line) is str else None
+            key = _KEY_CACHE.get(line) if isinstance(line, str) else None
             if key is None:
                 key = _checked(_path(base, "keys", index), _parse_key, line)
             owner = blobs.get(key.blob_b64)
@@ -262,7 +267,7 @@ def validate(doc, internal=True):
         for field in ("owners", "members"):
             people = _list(base + "." + field, record.get(field, []))
             for index, person in enumerate(people):
-                if type(person) is not str or person not in users:
+                if not isinstance(person, str) or person not in users:
                     _fail(_path(base, field, index), "unknown user %s: declare the user first" % show(person))
             team[field] = _sorted_unique(people)
         commands = _list(base + ".commands", record.get("commands", []))
@@ -306,7 +311,7 @@ def import_document(doc):
 
 def _names(value, what):
     """A str or a list of str as a list (a bare string is one name, not its characters)."""
-    if type(value) is str:
+    if isinstance(value, str):
         return [value]
     if not isinstance(value, (list, tuple, set, frozenset)):
         raise Invalid("%s must be a list, not %s" % (what, _kind(value)))
@@ -417,11 +422,14 @@ def remove_key(state, name, key):
     """Remove one key, given as its line or its ``SHA256:`` fingerprint (absent: no change).
     A user keeps at least one key: remove the user instead."""
     record = _user(state, name)
-    if type(key) is str and key.startswith("SHA256:"):
-        match = lambda parsed: parsed.fingerprint == key  # noqa: E731
+    if isinstance(key, str) and key.startswith("SHA256:"):
+        def match(parsed):
+            return parsed.fingerprint == key
     else:
         blob = parse_key(key).blob_b64
-        match = lambda parsed: parsed.blob_b64 == blob  # noqa: E731
+
+        def match(parsed):
+            return parsed.blob_b64 == blob
     keep = [line for line in record["keys"] if not match(_parse_key(line))]
     if len(keep) == len(record["keys"]):
         return _copy(state)
@@ -501,7 +509,7 @@ def _grant_lists(commands, apps, services):
         services = [services]
     pairs = []
     for index, service in enumerate(services or ()):
-        if type(service) is str:
+        if isinstance(service, str):
             kind, sep, name = service.partition(":")
             if not sep:
                 raise Invalid("invalid service %s: give TYPE:NAME, TYPE:* or *:*" % show(service))

@@ -62,12 +62,13 @@ def read_view(state_dir, user, owner_uid=None):
         view = loads(data)
     except ValueError:
         raise StateError("view %s is not valid JSON" % path)
-    if type(view) is not dict:
+    if not isinstance(view, dict):
         raise StateError("view %s is not a JSON object" % path)
     if view.get("version") != VIEW_VERSION:
         version = view.get("version")
+        shown = version if isinstance(version, int) and not isinstance(version, bool) else show(version)
         raise StateError("view %s has unsupported version %s (this code reads version %d)"
-                         % (path, version if type(version) is int else show(version), VIEW_VERSION))
+                         % (path, shown, VIEW_VERSION))
     if view.get("user") != user:
         raise StateError("view %s belongs to %s, not %s" % (path, show(view.get("user")), user))
     return view
@@ -275,7 +276,7 @@ class Store(object):
 
     def _commit(self, old, candidate, views_serial):
         from .state import validate
-        if type(candidate) is not dict:
+        if not isinstance(candidate, dict):
             raise StateError("a transaction must leave a state document in tx.state")
         candidate = dict(candidate)
         candidate["serial"] = old["serial"]

@@ -64,7 +64,7 @@ class _Answer(Exception):
 def _split(words):
     """``(verb, positionals, json_output)`` from ``teams:VERB ARGS...``."""
     head = words[0] if words else ""
-    prefix, _, verb = head.partition(":")
+    prefix, unused_sep, verb = head.partition(":")
     if prefix not in ("teams", "team") or not verb:
         raise _Answer(EX_MALFORMED, "unknown command %s" % show(head))
     verb = ALIASES.get(verb, verb)
@@ -164,7 +164,7 @@ def _change(store, actor, admin, verb, args):
             else:
                 tx.state = statelib.remove_members(current, team, args[1:], role)
             return "-----> %s %s: %s" % ("Added to" if verb.endswith("-add") else "Removed from",
-                                        "%s %ss" % (team, role), " ".join(args[1:]))
+                                         "%s %ss" % (team, role), " ".join(args[1:]))
         if verb in ("service-add", "service-remove"):
             _need(verb, args, 3, 3)
             services = [{"type": args[1], "name": args[2]}]
@@ -181,7 +181,7 @@ def _change(store, actor, admin, verb, args):
             tx.state = statelib.remove_grants(current, team, **grants)
         what = verb.partition("-")[0]
         return "-----> Team %s: %s %s %s" % (team, what + "s", "added" if verb.endswith("-add") else "removed",
-                                            " ".join(args[1:]))
+                                             " ".join(args[1:]))
 
 
 def team_report(state, team):
@@ -239,7 +239,7 @@ def _read(state, actor, admin, verb, args, as_json):
 
 
 def _report_text(title, rows):
-    width = max(len(label) for label, _ in rows) + 2
+    width = max(len(label) for label, unused_values in rows) + 2
     lines = ["=====> %s" % title]
     for label, values in rows:
         lines.append("       %s%s" % ((label + ":").ljust(width), " ".join(values)))

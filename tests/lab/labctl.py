@@ -26,7 +26,9 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-STANDIN = os.path.join(HERE, "dokku")
+STANDIN = os.path.join(HERE, "dokku.py")
+# The stand-in is kept without a shebang; the lab's /usr/bin/dokku is this line + dokku.py.
+STANDIN_SHEBANG = b"#!/usr/bin/python3\n"
 
 SUITE = "bookworm"
 PACKAGES = ("openssh-server sudo git python3 python3-apt nodejs npm ca-certificates systemd "
@@ -90,7 +92,7 @@ def sh(*argv, check=True, quiet=False, **kw):
     if not quiet:
         kw.setdefault("stdout", subprocess.DEVNULL)
     r = subprocess.run(list(argv), stdin=kw.pop("stdin", subprocess.DEVNULL),
-                       stderr=kw.pop("stderr", subprocess.PIPE), **kw)
+                       stderr=kw.pop("stderr", subprocess.PIPE), check=False, **kw)
     if check and r.returncode != 0:
         err = r.stderr.decode(errors="replace").strip() if isinstance(r.stderr, bytes) else ""
         raise LabError("%s failed (%d): %s" % (" ".join(argv), r.returncode, err[-2000:]))
@@ -120,7 +122,7 @@ def deps():
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     missing = [p for p in HOST_PACKAGES
                if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL).stdout != b"install ok installed"]
+                                 stderr=subprocess.DEVNULL, check=False).stdout != b"install ok installed"]
     if not missing:
         log("host packages present: %s" % " ".join(HOST_PACKAGES))
         return
@@ -160,7 +162,7 @@ def read_mirror():
 def host_docker_client():
     """Debian's docker client (docker.io) if installed: copied into the tree."""
     path = "/usr/bin/docker"
-    r = subprocess.run(["dpkg", "-S", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    r = subprocess.run(["dpkg", "-S", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
     if r.returncode == 0 and os.path.isfile(path):
         return path
     return None
@@ -174,11 +176,17 @@ def file_sha(path):
     return h.hexdigest()
 
 
+def standin_bytes():
+    """The lab's /usr/bin/dokku: the stand-in's source behind its shebang."""
+    with open(STANDIN, "rb") as f:
+        return STANDIN_SHEBANG + f.read()
+
+
 def cache_key():
     mirror, sources = read_mirror()
     h = hashlib.sha256()
     for part in (BUILD_REV, SUITE, mirror, sources, " ".join(PACKAGES), SETUP_SH, SEED_UNIT,
-                 file_sha(STANDIN)):
+                 hashlib.sha256(standin_bytes()).hexdigest()):
         h.update(part.encode() + b"\0")
     client = host_docker_client()
     h.update((file_sha(client) if client else "no-docker-client").encode())
@@ -303,7 +311,8 @@ def _bootstrap(tmp, verbose):
     os.makedirs(os.path.dirname(unit), exist_ok=True)
     with open(unit, "w") as f:
         f.write(SEED_UNIT)
-    shutil.copyfile(STANDIN, os.path.join(tmp, "usr/bin/dokku"))
+    with open(os.path.join(tmp, "usr/bin/dokku"), "wb") as f:
+        f.write(standin_bytes())
     os.chmod(os.path.join(tmp, "usr/bin/dokku"), 0o755)
     client = host_docker_client()
     if client:
@@ -316,7 +325,7 @@ def _bootstrap(tmp, verbose):
                "LAB_PACKAGES": " ".join(PACKAGES)}
         r = subprocess.run(["chroot", tmp, "/bin/sh", "-c", SETUP_SH], env=env,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT)
+                           stderr=subprocess.STDOUT, check=False)
         if r.returncode != 0:
             raise LabError("installing packages in the tree failed:\n%s"
                            % r.stdout.decode(errors="replace")[-4000:])
@@ -387,7 +396,7 @@ def docker_status():
     if not client:
         return False, "no docker client on the host"
     r = subprocess.run([client, "version", "--format", "{{.Server.Version}}"], env=docker_env(),
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30, check=False)
     if r.returncode != 0:
         return False, "dockerd does not answer on %s: %s" % (DOCKER_SOCK, r.stderr.strip())
     return True, "Docker engine %s on %s" % (r.stdout.strip(), DOCKER_SOCK)
@@ -409,7 +418,7 @@ def docker_start(import_image=True, tree=None):
             _write_docker_status(ok, msg)
         if ok and import_image:
             r = subprocess.run(["docker", "image", "inspect", DOCKER_IMAGE], env=docker_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
             if r.returncode != 0:
                 tree = tree or build(verbose=False)
                 log("importing %s from the lab tree" % DOCKER_IMAGE)
@@ -417,7 +426,7 @@ def docker_start(import_image=True, tree=None):
                                         "-c", "."], stdout=subprocess.PIPE)
                 r = subprocess.run(["docker", "import", "-", DOCKER_IMAGE], stdin=tar.stdout,
                                    env=docker_env(), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True)
+                                   stderr=subprocess.PIPE, text=True, check=False)
                 tar.stdout.close()
                 tar.wait()
                 if r.returncode != 0:
@@ -763,7 +772,7 @@ def _wait_ssh(st, proc=None):
         if proc is not None and proc.poll() is not None:
             tail = open(os.path.join(st["dir"], "console.log"), errors="replace").read()[-1500:]
             raise BootError("lab %s exited with %s before sshd answered:\n%s"
-                           % (st["name"], proc.returncode, tail))
+                            % (st["name"], proc.returncode, tail))
         try:
             with socket.create_connection((st["address"], 22), timeout=1) as s:
                 s.settimeout(2)
@@ -773,7 +782,7 @@ def _wait_ssh(st, proc=None):
             pass
         time.sleep(0.05)
     raise BootError("lab %s: sshd did not answer on %s:22 within %d s"
-                   % (st["name"], st["address"], SSH_READY_TIMEOUT))
+                    % (st["name"], st["address"], SSH_READY_TIMEOUT))
 
 
 def _children(pid):
@@ -792,7 +801,7 @@ def _kill_wait(pid, sig, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            waited, _ = os.waitpid(pid, os.WNOHANG)
+            waited, unused_status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             waited = 0
         if waited == pid or not _pid_alive(pid):
@@ -1008,7 +1017,7 @@ def main(argv=None):
         if cmd == "deps":
             deps()
         elif cmd == "build":
-            o, _ = _opts(args, flags=("--force",))
+            o, unused_rest = _opts(args, flags=("--force",))
             t0 = time.monotonic()
             tree = build(force="--force" in o)
             log("build: %.1f s" % (time.monotonic() - t0))
@@ -1025,7 +1034,7 @@ def main(argv=None):
                    time.monotonic() - t0, lab.inventory))
             print(lab.address)
         elif cmd == "down":
-            o, _ = _opts(args, flags=("--all",), values=("--name",))
+            o, unused_rest = _opts(args, flags=("--all",), values=("--name",))
             t0 = time.monotonic()
             if "--all" in o:
                 down_all()
@@ -1040,7 +1049,7 @@ def main(argv=None):
                 ssh_cmd.insert(1, "-t")
             os.execvp("ssh", ssh_cmd + (["--", " ".join(rest)] if rest else []))
         elif cmd in ("inventory", "ssh-config"):
-            o, _ = _opts(args, flags=("--all",), values=("--name",))
+            o, unused_rest = _opts(args, flags=("--all",), values=("--name",))
             if "--all" in o:
                 print(all_inventory_path() if cmd == "inventory"
                       else os.path.join(RUN_DIR, "ssh_config"))

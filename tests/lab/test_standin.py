@@ -1,4 +1,4 @@
-"""Unit tests for the lab's Dokku stand-in (tests/lab/dokku).  No lab, no root needed.
+"""Unit tests for the lab's Dokku stand-in (tests/lab/dokku.py).  No lab, no root needed.
 
 DOKKU_STANDIN_ROOT moves the stand-in's apps, call log and plugin directory into a temp dir.
 """
@@ -12,7 +12,7 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-STANDIN = os.path.join(HERE, "dokku")
+STANDIN = os.path.join(HERE, "dokku.py")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 
@@ -26,7 +26,7 @@ def dokku(root, *args, input=None, env=None):
          "HOME": str(root), "LC_ALL": "C.UTF-8"}
     e.update(env or {})
     return subprocess.run([PYTHON, STANDIN, *args], input=input, env=e, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, check=False)
 
 
 def calls(root):
@@ -149,7 +149,7 @@ def test_git_push_and_clone(root, tmp_path):
 
     def git(*a, cwd=src):
         return subprocess.run(["git", *a], cwd=cwd, env=env, text=True, timeout=60,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
 
     assert git("init", "-q", "-b", "main").returncode == 0
     (src / "README").write_text("hello\n")

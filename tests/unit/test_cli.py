@@ -25,7 +25,7 @@ def run(state_dir, *args, stdin=None, program=CLI, config=None):
         argv += ["--config", config] if program == CLI else []
     if state_dir and program == CLI:
         argv += ["--state-dir", str(state_dir)]
-    result = subprocess.run(argv + list(args), input=stdin, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(argv + list(args), input=stdin, capture_output=True, text=True, timeout=60, check=False)
     assert "Traceback" not in result.stderr, result.stderr
     return result
 

@@ -379,7 +379,7 @@ def test_missing_or_symlinked_config_refuses(world):
 
 def test_missing_arguments_refuse_without_traceback(world):
     result = subprocess.run([H.PYTHON, "-IS", H.GATE, "--config", world.config], input=b"",
-                            env={"SSH_ORIGINAL_COMMAND": "version"}, capture_output=True)
+                            env={"SSH_ORIGINAL_COMMAND": "version"}, capture_output=True, check=False)
     assert result.returncode == 75
     assert result.stderr.count(b"\n") == 1 and b"Traceback" not in result.stderr
 
@@ -428,7 +428,7 @@ def _git(args, cwd, env=None):
             "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
     base.update(env or {})
-    return subprocess.run(["git"] + args, cwd=cwd, env=base, capture_output=True, timeout=120)
+    return subprocess.run(["git"] + args, cwd=cwd, env=base, capture_output=True, timeout=120, check=False)
 
 
 def test_git_push_and_clone_round_trip_through_the_gate(world):
@@ -447,7 +447,7 @@ def test_git_push_and_clone_round_trip_through_the_gate(world):
     ssh = {"GIT_SSH_COMMAND": _ssh_wrapper(world, "alice"), "GIT_SSH_VARIANT": "simple"}
     pushed = _git(["push", "dokku@gate:web", "main"], work, ssh)
     assert pushed.returncode == 0, pushed.stderr
-    remote = subprocess.run(["git", "--git-dir", repo, "rev-parse", "refs/heads/main"], capture_output=True)
+    remote = subprocess.run(["git", "--git-dir", repo, "rev-parse", "refs/heads/main"], capture_output=True, check=False)
     assert remote.stdout.strip() == head
     clone = os.path.join(world.root, "clone")
     cloned = _git(["clone", "-q", "-b", "main", "dokku@gate:web", clone], world.root, ssh)
@@ -514,7 +514,7 @@ def docker_save(tags, repositories=None, extra=(), layer_name="l1/layer.tar", in
     if repositories is None:
         repositories = {}
         for tag in tags:
-            repo, _, name = tag.rpartition(":")
+            repo, unused_colon, name = tag.rpartition(":")
             repositories.setdefault(repo, {})[name] = "l1"
     entries = [("l1", None), ("l1/VERSION", b"1.0"), ("l1/json", b"{}"), ("l1/layer.tar", layer),
                ("cfg.json", config), ("manifest.json", json.dumps(manifest).encode()),
@@ -578,7 +578,7 @@ BAD_ARCHIVES = {
     "manifest-layer-dotdot": lambda: docker_save(["dokku/web:v1"], layer_name="../l1/layer.tar"),
     "duplicate-manifest": lambda: docker_save(["dokku/web:v1"], extra=[(
         "./manifest.json", json.dumps([{"Config": "cfg.json", "RepoTags": ["dokku/other-app:v1"],
-                                         "Layers": []}]).encode())]),
+                                        "Layers": []}]).encode())]),
     "not-a-tar": lambda: b"this is not a tar archive at all" * 100,
     "truncated": lambda: docker_save(["dokku/web:v1"])[:1500],
     "malformed-manifest": lambda: _tar([("manifest.json", b"{not json")]),
@@ -736,7 +736,7 @@ def _as_nobody(w, user, command):
     os.chown(w.root, 65534, 65534)
     argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + w.gate_argv(user, w.fp[user])
     result = subprocess.run(argv, env={"SSH_ORIGINAL_COMMAND": command, "PATH": "/usr/bin:/bin"},
-                            capture_output=True, input=b"")
+                            capture_output=True, input=b"", check=False)
     if b"can't open file" in result.stderr or b"Permission denied" in result.stderr:
         pytest.skip("the checkout is not readable by nobody")
     return result

@@ -217,13 +217,13 @@ for raw in ["WEB", "Ps:Restart web", "PS:RESTART web", "ps:restart WEB", "ps:res
 
 def _texts(raw):
     """The same command as bytes and as str (undecodable bytes keep their identity as surrogates)."""
-    if type(raw) is bytes:
+    if isinstance(raw, bytes):
         return raw, raw.decode("utf-8", "surrogateescape")
     return raw.encode("utf-8", "surrogatepass"), raw
 
 
 def _assert_clean_reason(reason, raw_text):
-    assert type(reason) is str and reason
+    assert isinstance(reason, str) and reason
     assert all(0x20 <= ord(c) < 0x7F for c in reason), ascii(reason)
     has_control = any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw_text)
     if has_control or any(ord(c) > 0x7E for c in raw_text):

@@ -228,7 +228,7 @@ def test_evaluate_matches_the_reference_model(state, built):
 @SETTINGS
 @given(policies(), built_commands())
 def test_every_built_command_parses_and_admins_may_run_it(state, built):
-    raw, _ = built
+    raw, unused_touch = built
     state["teams"][ADMIN_TEAM]["members"].append("u")
     decision = ev.evaluate(policy.compile_view(state, "u", []), raw)
     assert decision.code == 0 and decision.team == ADMIN_TEAM
@@ -237,7 +237,7 @@ def test_every_built_command_parses_and_admins_may_run_it(state, built):
 @SETTINGS
 @given(policies(), built_commands(), st.sampled_from(USERS))
 def test_no_allow_unless_one_single_team_grants_everything(state, built, user):
-    raw, _ = built
+    raw, unused_touch = built
     decision = ev.evaluate(policy.compile_view(state, user, []), raw)
     if decision.code != 0 or user in state["teams"][ADMIN_TEAM]["members"]:
         return
@@ -258,7 +258,7 @@ def test_no_allow_unless_one_single_team_grants_everything(state, built, user):
 @given(policies(), built_commands())
 def test_decision_depends_only_on_the_users_own_teams(state, built):
     """Teams the user is not a member of (apps held by others) never change the answer."""
-    raw, _ = built
+    raw, unused_touch = built
     before = ev.evaluate(policy.compile_view(state, "u", []), raw)
     for name, team in list(state["teams"].items()):
         if name != ADMIN_TEAM and "u" not in team["members"]:

@@ -46,14 +46,14 @@ def test_real_keys_match_ssh_keygen(tmp_path, key_type, bits, expect_bits):
 
 
 def test_rsa_1024_refused(tmp_path):
-    line, bits, _ = keygen(tmp_path, "rsa", 1024)
+    line, bits, unused_fp = keygen(tmp_path, "rsa", 1024)
     assert bits == 1024
     with pytest.raises(Invalid, match="1024 bits is too weak.*2048"):
         sshkeys.parse_key(line)
 
 
 def test_key_without_comment_and_with_spaces_in_comment(tmp_path):
-    line, _, fp = keygen(tmp_path, "ed25519", comment="")
+    line, unused_bits, fp = keygen(tmp_path, "ed25519", comment="")
     key = sshkeys.parse_key(line.strip())
     assert key.comment == "" and key.fingerprint == fp and key.line == line.strip()
     key = sshkeys.parse_key(line.strip() + " Alice Smith (laptop)")
@@ -89,13 +89,13 @@ def test_bad_keys_refused(bad, message):
 
 
 def test_mismatched_type_between_real_keys(tmp_path):
-    line, _, _ = keygen(tmp_path, "ecdsa", 256)
+    line, unused_bits, unused_fp = keygen(tmp_path, "ecdsa", 256)
     blob = line.split()[1]
     with pytest.raises(Invalid, match="type mismatch"):
         sshkeys.parse_key("ssh-ed25519 " + blob)
     with pytest.raises(Invalid, match="type mismatch"):
         sshkeys.parse_key("ecdsa-sha2-nistp384 " + blob)
-    rsa, _, _ = keygen(tmp_path, "rsa", 2048)
+    rsa, unused_bits, unused_fp = keygen(tmp_path, "rsa", 2048)
     with pytest.raises(Invalid, match="type mismatch"):
         sshkeys.parse_key("ssh-ed25519 " + rsa.split()[1])
 

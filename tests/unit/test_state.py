@@ -103,7 +103,7 @@ def test_validate_refuses(mutate, where):
 def test_validate_accepts_special_teams_and_owner_free_teams():
     doc = copy.deepcopy(base())
     doc["teams"]["dokku@app--shop"] = {"owners": ["alice"], "members": ["alice"], "apps": ["shop"], "commands": ["*"],
-                                      "services": [{"type": "redis", "name": "cache"}]}
+                                       "services": [{"type": "redis", "name": "cache"}]}
     doc["teams"]["ops"] = {"members": ["bob"]}  # admins manage a team without owners
     doc["teams"]["empty"] = {}
     doc["teams"]["all"] = {"services": [{"type": "*", "name": "*"}, {"type": "redis", "name": "*"}], "apps": ["*"]}
@@ -361,7 +361,7 @@ def test_host_escape_grants():
     s = st.add_grants(base(), "web", commands=["docker-options:add", "storage:mount", "docker-options:*", "ps:*"])
     flagged = st.host_escape_grants(s)
     assert ("web", "docker-options:add") in flagged and ("web", "storage:mount") in flagged
-    assert all(command not in ("docker-options:*", "ps:*") for _, command in flagged)
+    assert all(command not in ("docker-options:*", "ps:*") for unused_app, command in flagged)
     assert st.host_escape_grants(base()) == []
 
 

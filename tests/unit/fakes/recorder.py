@@ -1,11 +1,11 @@
-#!/usr/bin/python3 -I
 # -*- coding: utf-8 -*-
 # Copyright: contributors to dokku_ci.teams
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A recording stand-in for dokku, docker and docker-over-ssh in the gate's unit tests.
 
 NOT Dokku. The gate wipes the environment, so the settings come from ``recorder.json`` in
-the directory holding this script (the tests copy both into a temporary directory):
+the directory holding this script (the tests write it, behind a ``#!/usr/bin/python3 -I``
+line, and the settings into a temporary directory):
 
     {"log": "/path/calls.jsonl",       one JSON line a call (see ``record`` below)
      "repos": "/path/repos",           bare git repositories, one per app (APP.git)
