@@ -30,7 +30,8 @@ from module_utils import store as storelib  # noqa: E402
 from module_utils.sshkeys import fingerprint  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
-GATE = os.path.join(REPO, "bin", "dokku-teams-gate")
+# The gate as a host runs it: bin/entry.py under python3 -IS, told which program to start.
+GATE = os.path.join(REPO, "bin", "entry.py")
 TARGET = "/bin/true"
 
 
@@ -87,7 +88,7 @@ def world(root, name, doc):
                      "spool_dir=%s/spool\ndrop_privileges=%s\n"
                      % (state_dir, log_dir, TARGET, root, "true" if os.geteuid() == 0 else "false"))
     os.chmod(config, 0o600)
-    argv = [PYTHON, "-IS", GATE, "--user", "bench", "--key", key("bench")[1], "--config", config]
+    argv = [PYTHON, "-IS", GATE, "gate", "--user", "bench", "--key", key("bench")[1], "--config", config]
     views = len(os.listdir(os.path.join(state_dir, "views")))
     view_bytes = os.path.getsize(os.path.join(state_dir, "views", "bench.json"))
     return argv, saved, views, view_bytes

@@ -48,6 +48,7 @@ ADMIN_EXACT = frozenset(("git:allow-host", "git:auth", "network:create", "networ
                          "network:info", "network:list", "network:rebuildall", "shell", "trace:on",
                          "git:generate-deploy-key", "git:public-key"))
 ADMIN_OPTS = frozenset(("--global", "--all", "--all-apps"))
+TOUCH_NOTHING = frozenset(("apps:list", "version", "help", "docker:version"))
 PASSTHROUGH = frozenset(("run", "run:detached", "enter"))
 OPEN_VERBS = frozenset(("whoami", "list", "team-report", "report", "whois"))
 OWNER_VERBS = frozenset(("member-add", "member-remove", "owner-add", "owner-remove", "members-add",
@@ -92,7 +93,7 @@ def tokens_of(words, command):
             apps.append(m.group(1))
         elif bare in APPS:
             apps.append(bare)
-        elif word in SERVICES and kind in TYPES:
+        elif word in SERVICES and kind in TYPES and command != kind + ":list":
             services.append((kind, word))
     return apps, services
 
@@ -131,7 +132,9 @@ def check(view, raw):
     assert not any(w.partition("=")[0] in ADMIN_OPTS for w in checked), "admin option allowed: %r" % raw
     # what the command touches, by the generator's pools (new apps need no grant)
     apps, services = tokens_of(words, command)
-    if command == "apps:create":
+    if command in TOUCH_NOTHING or (command.partition(":")[0] in TYPES and command.endswith(":list")):
+        apps, services = [], []         # listings are filtered by the gate; version/help touch nothing
+    elif command == "apps:create":
         apps = []
     elif command in ("apps:rename", "apps:clone"):
         apps = apps[:1]
@@ -191,7 +194,7 @@ def strategies():
                     # take SERVICE APP, app-links takes APP; the others take no app
                     if verb == "app-links":
                         words.append(app)
-                    else:
+                    elif verb != "list":       # <type>:list takes no service
                         words.append(draw(st.sampled_from(SERVICES)))
                         if verb in ("link", "unlink", "promote", "linked"):
                             words.append(app)

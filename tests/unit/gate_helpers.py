@@ -22,7 +22,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-GATE = os.path.join(REPO, "bin", "dokku-teams-gate")
+# The gate as a host runs it: bin/entry.py under python3 -IS, told which program to start.
+GATE = os.path.join(REPO, "bin", "entry.py")
 RECORDER = os.path.join(HERE, "fakes", "recorder.py")
 # The recorder's source has no shebang; the copies in a world run as programs behind this line.
 RECORDER_SHEBANG = b"#!/usr/bin/python3 -I\n"
@@ -149,7 +150,7 @@ class World(object):
     # -- running -------------------------------------------------------------------------------
 
     def gate_argv(self, user, key):
-        return [PYTHON, "-IS", GATE, "--user", user, "--key", key, "--config", self.config]
+        return [PYTHON, "-IS", GATE, "gate", "--user", user, "--key", key, "--config", self.config]
 
     def run(self, user, key, command, stdin=b"", env=None, extra_env=None, timeout=60):
         environ = {"PATH": "/usr/bin:/bin", "SSH_CONNECTION": "192.0.2.7 50000 192.0.2.1 22"}

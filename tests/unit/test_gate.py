@@ -378,7 +378,7 @@ def test_missing_or_symlinked_config_refuses(world):
 
 
 def test_missing_arguments_refuse_without_traceback(world):
-    result = subprocess.run([H.PYTHON, "-IS", H.GATE, "--config", world.config], input=b"",
+    result = subprocess.run([H.PYTHON, "-IS", H.GATE, "gate", "--config", world.config], input=b"",
                             env={"SSH_ORIGINAL_COMMAND": "version"}, capture_output=True, check=False)
     assert result.returncode == 75
     assert result.stderr.count(b"\n") == 1 and b"Traceback" not in result.stderr
