@@ -245,8 +245,8 @@ def cmd_audit(ctx, args):
         if as_json:
             _out(json.dumps(record, sort_keys=True) + "\n")
         else:
-            _out("%s %-6s %-9s %s  (%s)\n" % (record.get("time"), record.get("decision"), record.get("user"),
-                                              record.get("command"), record.get("reason")))
+            _out("%s %-9s %-12s %s  (%s)\n" % (record.get("time"), record.get("decision"), record.get("user"),
+                                                record.get("command") or "-", record.get("reason")))
     return 0
 
 
