@@ -16,9 +16,14 @@ test-unit: deps
 sanity: deps
 	scripts/sanity
 
+# Benchmarks print their figures (the lab ones start their own lab hosts).
 bench: deps
 	bench/gate
 	python3 bench/store.py
+	bench/converge
+	bench/load
+	bench/fleet
+	bench/fuzz --minutes 10
 
 lab-down:
 	tests/lab/lab down --all

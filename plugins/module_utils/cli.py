@@ -15,7 +15,7 @@ import os
 import sys
 
 from . import state as statelib
-from .errors import EX_INVALID, EX_MALFORMED, EX_STATE, DokkuTeamsError, Invalid, Malformed, StateError
+from .errors import EX_MALFORMED, EX_STATE, DokkuTeamsError, Invalid, Malformed, StateError
 from .names import check_user, show
 
 DEFAULT_CONFIG = "/etc/dokku-teams/gate.conf"
@@ -43,6 +43,8 @@ Policy:
   import FILE|-             replace the policy with a document
   export                    print the policy document
   init                      create an empty state
+  recover                   set an unusable state aside and start an empty one (site.yml then
+                            rebuilds users and teams from inventory)
 """
 
 
@@ -246,7 +248,7 @@ def cmd_audit(ctx, args):
             _out(json.dumps(record, sort_keys=True) + "\n")
         else:
             _out("%s %-9s %-12s %s  (%s)\n" % (record.get("time"), record.get("decision"), record.get("user"),
-                                                record.get("command") or "-", record.get("reason")))
+                                               record.get("command") or "-", record.get("reason")))
     return 0
 
 
@@ -262,6 +264,46 @@ def cmd_doctor(ctx, args):
     for problem in problems:
         sys.stderr.write("!     %s\n" % problem)
     return EX_STATE
+
+
+def cmd_recover(ctx, args):
+    """Set aside a state that cannot be trusted and start an empty one (the role then rebuilds
+    users and teams from inventory). A usable state is left alone (and resealed if needed)."""
+    import time
+    from .store import Store
+    Options(args)
+    store = Store(ctx["state_dir"])
+    try:
+        store.load()
+    except StateError as error:
+        reason = error.message
+    else:
+        with store.transaction():
+            pass    # reseals and repairs views if a writer was interrupted
+        _out("-----> The state is usable: nothing to recover\n")
+        return 0
+    directory = store.state_dir
+    info = os.lstat(directory)
+    import stat
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise StateError("%s is not a directory: fix it by hand (recover never follows a link)" % directory)
+    if info.st_uid != os.geteuid():
+        raise StateError("%s does not belong to this user: fix it by hand" % directory)
+    os.chmod(directory, 0o700)
+    views = os.path.join(directory, "views")
+    if os.path.isdir(views) and not os.path.islink(views) and os.lstat(views).st_uid == os.geteuid():
+        os.chmod(views, 0o700)      # its files are rewritten from the new state by init
+    kept = None
+    if os.path.lexists(store.state_path):
+        kept = "%s.broken-%s" % (store.state_path, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+        os.rename(store.state_path, kept)   # rename moves a symlink itself, never its target
+    store.init()
+    _out("-----> Rebuilt an empty state: %s\n" % reason)
+    if kept:
+        _out("       The unusable file is kept as %s\n" % kept)
+    _out("       Users and teams come back from inventory; teams made over SSH (dokku@app--APP) and\n"
+         "       members owners added to teams whose inventory entry omits members do not.\n")
+    return 0
 
 
 def cmd_import(ctx, args):
@@ -313,7 +355,7 @@ def _dispatch(ctx, command, args):
     if colon and prefix in ("user", "users"):
         return cmd_user(ctx, verb, args)
     handler = {"check": cmd_check, "audit": cmd_audit, "doctor": cmd_doctor, "import": cmd_import,
-               "export": cmd_export, "init": cmd_init}.get(command)
+               "export": cmd_export, "init": cmd_init, "recover": cmd_recover}.get(command)
     if handler is None:
         raise Usage("unknown command %s (see dokku-teams help)" % show(command))
     return handler(ctx, args)
@@ -347,5 +389,7 @@ def main(argv=None):
     except BrokenPipeError:
         return 0
     except OSError as error:
-        sys.stderr.write("!     %s\n" % (error.strerror or error))
-        return EX_INVALID
+        # A write that failed (a full disk, say) leaves the old state in place: say so.
+        where = " (%s)" % error.filename if getattr(error, "filename", None) else ""
+        sys.stderr.write("!     nothing changed: %s%s\n" % (error.strerror or error, where))
+        return EX_STATE

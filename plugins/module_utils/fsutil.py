@@ -135,7 +135,8 @@ def fsync_dir(directory):
         os.close(fd)
 
 
-def atomic_write(path, data, mode=0o600, owner_uid=None, group_gid=None, sync_dir=True, sync=True):
+def atomic_write(path, data, mode=0o600, owner_uid=None, group_gid=None, sync_dir=True, sync=True,
+                 before_rename=None):
     """Replace ``path`` with ``data`` (bytes) atomically and durably.
 
     ``owner_uid``/``group_gid`` are applied with ``fchown`` when given (``None``: leave as
@@ -143,6 +144,8 @@ def atomic_write(path, data, mode=0o600, owner_uid=None, group_gid=None, sync_di
     files in one directory and then calls ``fsync_dir`` once before it depends on them.
     ``sync=False`` skips both fsyncs: still atomic for readers, but a crash may lose the new
     content (or leave an empty file) -- only for a marker whose loss is detected and repaired.
+    ``before_rename(info)`` is called with the ``fstat`` of the complete new file just before it
+    replaces ``path`` (the store seals the state's identity there: ``rename`` keeps the inode).
     """
     if not isinstance(data, bytes):
         raise TypeError("atomic_write needs bytes")
@@ -173,8 +176,11 @@ def atomic_write(path, data, mode=0o600, owner_uid=None, group_gid=None, sync_di
             os.fchmod(fd, mode)
             if sync:
                 os.fsync(fd)
+            info = os.fstat(fd)
         finally:
             os.close(fd)
+        if before_rename is not None:
+            before_rename(info)
         os.rename(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         temp = None
         if sync_dir and sync:

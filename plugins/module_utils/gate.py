@@ -448,9 +448,9 @@ def _remove_stale_spool_files(dir_fd):
 
 def _check_state_files(state_dir):
     """Cheap checks of the state beyond the one view the gate reads: the state directory and
-    ``state.json`` exist, are not symlinks, belong to us and are not group/world-writable.
-    (Its content is validated by every writer and by ``doctor``; parsing it here would make the
-    gate's cost grow with the policy.)"""
+    ``state.json`` exist, are not symlinks, belong to us, are not group/world-writable, and
+    ``state.json`` is the very file the writers sealed. (Its content is validated by every
+    writer and by ``doctor``; parsing it here would make the gate's cost grow with the policy.)"""
     from .fsutil import open_trusted_dir
     dir_fd = open_trusted_dir(state_dir)
     try:
@@ -464,6 +464,9 @@ def _check_state_files(state_dir):
         raise StateError("%s/state.json is not a regular file" % state_dir)
     if info.st_uid != os.geteuid() or info.st_mode & 0o022:
         raise StateError("%s/state.json has the wrong owner or mode" % state_dir)
+    # A truncated, corrupted or replaced state.json no longer matches what the writers sealed.
+    from .store import check_seal
+    check_seal(state_dir, info)
 
 
 def _filter_lines(data, allowed):

@@ -9,6 +9,7 @@ Layout of ``state_dir`` (0700, owned by root on a host)::
     state.lock          the writers' flock; never deleted
     views/<user>.json   the user's compiled view (policy.compile_view), 0600
     views/.serial       the state serial the views match
+    state.seal          the identity (inode, size, mtime) of the state.json writers wrote, 0600
 
 Writers go through ``Store.transaction()``: lock, load, change, validate, bump ``serial``,
 write ``state.json`` atomically, write the views that changed (computed in memory from the
@@ -16,6 +17,12 @@ old and the new state, never read back), delete the views of removed users, then
 ``views/.serial``. A crash leaves the old or the new ``state.json``; views written before the
 crash but not confirmed by ``.serial`` are rewritten by the next writer (``doctor`` reports
 them meanwhile).
+
+The gate reads only the caller's view, so it cannot parse ``state.json`` (its cost would grow
+with the policy). ``state.seal`` lets it still refuse a state file that was truncated, corrupted
+or replaced behind the writers' backs: a writer records the identity of the file it wrote
+(before the rename, both the old and the new one; after the views, the new one), and the gate
+compares one ``stat`` with it. A seal that a crash left behind is rewritten by the next writer.
 
 ``read_view`` is the gate's one read on its hot path: it imports no ``json`` and no ``re``
 (the writer side imports ``json``, ``state`` and ``policy`` when it needs them).
@@ -34,6 +41,8 @@ STATE_FILE = "state.json"
 LOCK_FILE = "state.lock"
 VIEWS_DIR = "views"
 SERIAL_FILE = ".serial"
+SEAL_FILE = "state.seal"
+MAX_SEAL_BYTES = 4096
 VIEW_SUFFIX = ".json"
 VIEW_VERSION = 1          # policy.VIEW_VERSION (checked by the tests; not imported on the hot path)
 MAX_VIEW_BYTES = 4 * 1024 * 1024
@@ -42,6 +51,21 @@ MAX_STATE_BYTES = 256 * 1024 * 1024
 
 class UnknownUser(Denied):
     """No view for this user: the state does not know them (the gate denies, exit 77)."""
+
+
+def identity(info):
+    """What the seal records of ``state.json``: inode, size and modification time."""
+    return "%d %d %d" % (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def check_seal(state_dir, info, owner_uid=None):
+    """``StateError`` unless ``info`` (a stat of ``state.json``) is one the writers sealed."""
+    try:
+        text = fsutil.read_trusted(state_dir + "/" + SEAL_FILE, owner_uid, MAX_SEAL_BYTES)
+    except StateError as exc:
+        raise StateError("the state seal is unusable (%s)" % exc.message)
+    if identity(info) not in text.decode("ascii", "replace").split("\n"):
+        raise StateError("state.json does not match its seal: it was changed outside dokku-teams")
 
 
 def read_view(state_dir, user, owner_uid=None):
@@ -164,6 +188,8 @@ class Transaction(object):
             fsutil.remove_temp_files(store.views_dir)
             self.old = store.load()
             self.views_serial = store.views_serial()
+            if not store.seal_matches():
+                self.views_serial = None     # rewrite the seal (and, to be safe, every view)
             self.state = _copy(self.old)
         except BaseException:
             self._lock.release()
@@ -188,6 +214,7 @@ class Store(object):
         self.lock_path = os.path.join(self.state_dir, LOCK_FILE)
         self.views_dir = os.path.join(self.state_dir, VIEWS_DIR)
         self.serial_path = os.path.join(self.views_dir, SERIAL_FILE)
+        self.seal_path = os.path.join(self.state_dir, SEAL_FILE)
         # chown new files only when they must belong to someone else than the writer
         self._chown = None if self.owner_uid == os.geteuid() else self.owner_uid
 
@@ -221,6 +248,27 @@ class Store(object):
 
     def read_view(self, user):
         return read_view(self.state_dir, user, self.owner_uid)
+
+    def _state_info(self):
+        try:
+            return os.lstat(self.state_path)
+        except OSError:
+            return None
+
+    def seal_matches(self):
+        """Whether ``state.json`` is the file the writers sealed."""
+        info = self._state_info()
+        if info is None:
+            return False
+        try:
+            check_seal(self.state_dir, info, self.owner_uid)
+        except StateError:
+            return False
+        return True
+
+    def _write_seal(self, identities, sync=False):
+        data = "".join(item + "\n" for item in identities).encode("ascii")
+        fsutil.atomic_write(self.seal_path, data, 0o600, self._chown, sync=sync)
 
     # ---- writing
 
@@ -272,7 +320,12 @@ class Store(object):
             self._commit(current, current, None)
 
     def _write_state(self, state):
-        fsutil.atomic_write(self.state_path, _encode(state), 0o600, self._chown)
+        # While the rename happens, the seal names both the old file and the new one, so a
+        # gate never sees a state the seal does not vouch for.
+        before = self._state_info()
+        previous = [identity(before)] if before is not None else []
+        fsutil.atomic_write(self.state_path, _encode(state), 0o600, self._chown,
+                            before_rename=lambda info: self._write_seal(previous + [identity(info)]))
 
     def _commit(self, old, candidate, views_serial):
         from .state import validate
@@ -316,6 +369,9 @@ class Store(object):
         # crash that loses it (old serial, or an empty file) only makes the next writer rewrite
         # every view. It never runs ahead of the views, so it never vouches for lost ones.
         fsutil.atomic_write(self.serial_path, b"%d\n" % new["serial"], 0o600, self._chown, sync=False)
+        info = self._state_info()
+        if info is not None:
+            self._write_seal([identity(info)])
         return changed
 
     def _view_path(self, user):
@@ -324,12 +380,25 @@ class Store(object):
     # ---- health
 
     def doctor(self):
-        """Problems found (one line each); an empty list means healthy."""
-        problems = []
+        """Problems found (one line each); an empty list means healthy.
+
+        Holds the writers' lock while it looks, so a change committed half-way through the
+        checks is never mistaken for stale views (without the lock it reports what it can)."""
         try:
             os.close(fsutil.open_trusted_dir(self.state_dir, self.owner_uid))
         except StateError as exc:
             return ["state directory: %s" % exc]
+        try:
+            held = fsutil.lock(self.lock_path, self.lock_timeout).acquire()
+        except StateError as exc:
+            return ["lock: %s" % exc] + self._doctor()
+        try:
+            return self._doctor()
+        finally:
+            held.release()
+
+    def _doctor(self):
+        problems = []
         try:
             current = self.load()
         except StateError as exc:
@@ -346,6 +415,10 @@ class Store(object):
             problems.append("views: %s" % exc)
             return problems
         serial = self.views_serial()
+        if not self.seal_matches():
+            problems.append("%s does not vouch for %s (changed outside dokku-teams, or a writer was"
+                            " interrupted): the gate refuses everything until the next change or"
+                            " dokku-teams recover reseals a valid state" % (self.seal_path, self.state_path))
         if current is not None:
             if serial is None:
                 problems.append("views are out of date: %s is missing or unreadable (state serial %d);"

@@ -18,7 +18,7 @@ import fuzzlib  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--minutes", type=float, default=10.0)
     a = ap.parse_args()
     t0 = time.monotonic()

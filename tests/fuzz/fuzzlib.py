@@ -104,7 +104,7 @@ def check(view, raw):
     d2 = evaluate(view, raw)
     assert (d1.allowed, d1.code, d1.reason, d1.argv) == (d2.allowed, d2.code, d2.reason, d2.argv), "not deterministic"
     assert d1.code in (0, 64, 77), d1.code
-    assert type(d1.reason) is str and d1.reason and "\n" not in d1.reason, repr(d1.reason)
+    assert isinstance(d1.reason, str) and d1.reason and "\n" not in d1.reason, repr(d1.reason)
     assert d1.allowed == (d1.code == 0)
     if not d1.allowed:
         assert d1.argv is None
@@ -119,7 +119,7 @@ def check(view, raw):
             "teams verb allowed: %r" % raw
         return d1
     argv = d1.argv
-    assert type(argv) is list and argv and argv[0].startswith("/") and all(type(w) is str for w in argv), argv
+    assert isinstance(argv, list) and argv and argv[0].startswith("/") and all(isinstance(w, str) for w in argv), argv
     command = request.command
     assert not oracle_admin_only(command), "admin-only %s allowed for a non-admin: %r" % (command, raw)
     words = split_command(raw)
@@ -188,7 +188,7 @@ def strategies():
             words.append(cmd)
             if draw(st.integers(0, 4)):
                 words += draw(st.lists(st.sampled_from(FILLER), max_size=2))
-                kind, _, verb = cmd.partition(":")
+                kind, _colon, verb = cmd.partition(":")
                 if kind in TYPES:
                     # the datastore verbs that take an app (their docs): link, unlink, promote, linked
                     # take SERVICE APP, app-links takes APP; the others take no app

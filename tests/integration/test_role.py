@@ -155,7 +155,7 @@ def playbook(ansible_env, inventory, keys, *args, extra_vars=None):
         argv += ["-e", "@" + path]
     t0 = time.monotonic()
     proc = subprocess.run(argv + list(args), env=ansible_env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900, check=False)
     return Run(proc, time.monotonic() - t0)
 
 
@@ -172,7 +172,7 @@ def as_user(lab, keys, name, cmd=None, options=(), input=None, extra=()):
     if cmd is not None:
         argv += ["--", cmd]
     kw = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, **kw)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, **kw)
 
 
 def calls(lab):
@@ -389,7 +389,7 @@ def test_refused_commands_get_the_opaque_answer_and_reach_nothing(lab, converged
 
 
 def _git(cwd, *args, env=None):
-    return subprocess.run(["git"] + list(args), cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(["git"] + list(args), cwd=cwd, capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -508,7 +508,7 @@ def test_the_seed_workflow(lab, converged, keys, work):
     argv = labctl.ssh_argv(lab, user="ci", key=str(key))
 
     def carol(cmd):
-        return subprocess.run(argv + ["--", cmd], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+        return subprocess.run(argv + ["--", cmd], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
 
     before = len(calls(lab))
     r = carol("git:from-image web dokku/web:v1")
@@ -554,15 +554,15 @@ def test_no_forwarding(lab, converged, keys):
 def test_no_sftp_no_scp(lab, converged, keys, work):
     base = labctl.ssh_argv(lab, user="ci", key=str(keys / "alice"))[1:-1]
     r = subprocess.run(["sftp", "-b", "-"] + base + ["ci@%s" % lab.address], input="ls /\n",
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode != 0, r.stdout
     f = work / "payload"
     f.write_text("x\n")
     r = subprocess.run(["scp", "-O"] + base + [str(f), "ci@%s:/tmp/payload" % lab.address],
-                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
     assert r.returncode != 0
     r = subprocess.run(["scp"] + base + [str(f), "ci@%s:/tmp/payload" % lab.address],
-                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
     assert r.returncode != 0
     assert labctl.ssh(lab, "test -e /tmp/payload").returncode != 0
 
@@ -574,7 +574,7 @@ def test_the_callers_environment_does_not_reach_dokku(lab, converged, keys):
                         options=("SendEnv=LC_ALL LANG FOO", "SetEnv=DOKKU_ROOT=/tmp LC_CTYPE=xx"))
         + ["--", "config:show web"],
         env=dict(os.environ, LC_ALL="de_DE.UTF-8", LANG="de_DE.UTF-8", FOO="bar"),
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
     got = new_calls(lab, before)
     assert len(got) == 1, r.stderr
     env = got[0]["env"]

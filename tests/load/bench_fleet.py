@@ -19,7 +19,7 @@ import kit  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="bench-fleet-")
@@ -29,17 +29,17 @@ def main():
         t0 = time.monotonic()
         labs = fleet.up()
         print("3 labs up: %.1f s" % (time.monotonic() - t0), flush=True)
-        r1, s1, _ = fleet.converge_fleet(work, labs[:1], keys, tag="one")
+        r1, s1, _inventory = fleet.converge_fleet(work, labs[:1], keys, tag="one")
         print("converge 1 fresh host:            %5.1f s (rc %d)" % (s1, r1.rc), flush=True)
         labs[0] = kit.fresh_lab(*fleet.NAMES[0])          # fresh again, for a fair 3-host run
         r3, s3, inv = fleet.converge_fleet(work, labs, keys, tag="three")
         print("converge 3 fresh hosts (forks 3): %5.1f s (rc %d)" % (s3, r3.rc), flush=True)
-        r3b, s3b, _ = fleet.converge_fleet(work, labs, keys, tag="three")
+        r3b, s3b, _inventory = fleet.converge_fleet(work, labs, keys, tag="three")
         print("re-run on 3 hosts, no change:     %5.1f s (rc %d)" % (s3b, r3b.rc), flush=True)
         for lab in labs:
             kit.root(lab, "dokku apps:exists web >/dev/null 2>&1 || dokku apps:create web >/dev/null")
         before = fleet.access(labs, keys, "alice")
-        rr, sr, _ = fleet.converge_fleet(work, labs, keys, fleet.without(keys, "alice"), tag="three")
+        rr, sr, _inventory = fleet.converge_fleet(work, labs, keys, fleet.without(keys, "alice"), tag="three")
         after = fleet.access(labs, keys, "alice")
         print("remove alice on 3 hosts:          %5.1f s (rc %d)" % (sr, rr.rc))
         print("alice before: %s" % {k: v[0] for k, v in before.items()})

@@ -23,7 +23,7 @@ import loadgen  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--sessions", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--lab", help="an existing lab converged with the example inventory")
@@ -57,12 +57,13 @@ def main():
             mux = loadgen.mux_baseline(lab, keys, a.mux)
             g, t = mux["gate"], mux["true"]
             print("  idle, one ControlMaster connection, n=%d each:" % a.mux)
-            print("  %-*s  %.1f / %.1f" % (width, "gate teams:whoami ms p50/p99", kit.percentile(g, 50),
-                                          kit.percentile(g, 99)))
-            print("  %-*s  %.1f / %.1f" % (width, "/bin/true key ms p50/p99", kit.percentile(t, 50),
-                                          kit.percentile(t, 99)))
-            print("  %-*s  %.1f" % (width, "gate cost per command ms (p50 diff)",
-                                    kit.percentile(g, 50) - kit.percentile(t, 50)))
+            # str.ljust(width) is what "%-*s" % (width, label) gives
+            print("  %s  %.1f / %.1f" % ("gate teams:whoami ms p50/p99".ljust(width), kit.percentile(g, 50),
+                                         kit.percentile(g, 99)))
+            print("  %s  %.1f / %.1f" % ("/bin/true key ms p50/p99".ljust(width), kit.percentile(t, 50),
+                                         kit.percentile(t, 99)))
+            print("  %s  %.1f" % ("gate cost per command ms (p50 diff)".ljust(width),
+                                  kit.percentile(g, 50) - kit.percentile(t, 50)))
         if acc.problems:
             print("INVARIANTS FAILED (%d):" % len(acc.problems))
             for p in acc.problems:

@@ -13,7 +13,7 @@ def up(names=NAMES):
 
 
 def down(names=NAMES):
-    for name, _ in names:
+    for name, _index in names:
         try:
             kit.labctl.down(name)
         except Exception:

@@ -129,7 +129,7 @@ class Result(object):
 def _ssh(lab, keys_dir, job, timeout):
     argv = kit.user_argv(lab, keys_dir, job.user, user=job.login) + ["--", job.command]
     t0 = time.monotonic()
-    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)
     return p.returncode, time.monotonic() - t0, p.stderr
 
 
@@ -152,13 +152,13 @@ def _run_job(lab, keys_dir, job, result, deadline_hard, rng):
         result.add(job, rc, seconds, err)
         if rc != job.expect:
             result.error("%s: %r exited %d, expected %d: %s" % (job.kind, job.command, rc, job.expect,
-                                                                  (err or "").strip()[:300]))
+                                                                (err or "").strip()[:300]))
         return True
 
 
 def _command_worker(lab, keys_dir, result, counter, deadline, deadline_hard, seed):
     rng = random.Random(seed)
-    kinds = [k for k, w in MIX for _ in range(w)]
+    kinds = [k for k, w in MIX for _copy in range(w)]
     while time.monotonic() < deadline:
         with result.lock:
             counter[0] += 1
@@ -186,7 +186,7 @@ def _push_worker(lab, keys_dir, user, app, result, deadline, deadline_hard, seed
                 t0 = time.monotonic()
                 p = subprocess.run(git + ["push", "-q", "--force", "ci@%s:%s" % (lab.address, app), "HEAD:refs/heads/main"],
                                    env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                   timeout=120)
+                                   timeout=120, check=False)
                 seconds = time.monotonic() - t0
                 if p.returncode != 0 and PREAUTH_DROP.search(p.stderr or ""):
                     with result.lock:
@@ -273,8 +273,8 @@ def verify(lab, result):
         except ValueError:
             acc.problem("audit line %d is not JSON: %r" % (number, line[:200]))
             continue
-        if type(entry) is not dict or tuple(entry) != kit.AUDIT_FIELDS:
-            acc.problem("audit line %d has fields %s" % (number, list(entry) if type(entry) is dict else entry))
+        if not isinstance(entry, dict) or tuple(entry) != kit.AUDIT_FIELDS:
+            acc.problem("audit line %d has fields %s" % (number, list(entry) if isinstance(entry, dict) else entry))
             continue
         if entry["decision"] not in ("allow", "deny", "malformed") or \
                 not re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z", entry["time"] or "") or \
@@ -331,7 +331,7 @@ def verify(lab, result):
         n_audit = sum(1 for e in audit if e["pseudo"] == "git-receive-pack" and e["apps"] == [app])
         if n_calls != len(shas) or n_audit != len(shas):
             acc.problem("push %s: %d pushes, %d receive-pack calls, %d audit lines" % (app, len(shas), n_calls,
-                                                                                     n_audit))
+                                                                                       n_audit))
         if shas:
             head = kit.root(lab, "git --git-dir=/home/dokku/%s rev-parse refs/heads/main" % app,
                             check=False).stdout.strip()
@@ -352,8 +352,8 @@ def verify(lab, result):
     acc.figures["allowed tagged -> stand-in once"] = "%d" % len(allowed)
     acc.figures["refused/malformed tagged -> never"] = "%d" % len(refused)
     acc.figures["git pushes landed"] = "%d (%s)" % (sum(len(v) for v in result.pushes.values()),
-                                                   ", ".join("%s %d" % (a, len(v)) for a, v in
-                                                             sorted(result.pushes.items())))
+                                                    ", ".join("%s %d" % (a, len(v)) for a, v in
+                                                              sorted(result.pushes.items())))
     acc.figures["pre-auth drops retried (MaxStartups)"] = "%d commands, %d pushes" % (result.drops, result.push_drops)
     for kind in ("whoami", "true"):
         values = lat.get(kind, [])
@@ -373,18 +373,19 @@ def mux_baseline(lab, keys_dir, n=100):
         base = kit.labctl.ssh_argv(lab, user=login, key=os.path.join(keys_dir, user),
                                    options=("ControlMaster=auto", "ControlPath=%s" % path, "ControlPersist=30"))
         try:
-            subprocess.run(base + ["--", "teams:whoami"], stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+            subprocess.run(base + ["--", "teams:whoami"], stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+                           check=False)
             times = []
-            for _ in range(n):
+            for _sample in range(n):
                 t0 = time.monotonic()
                 p = subprocess.run(base + ["--", "teams:whoami"], stdin=subprocess.DEVNULL, capture_output=True,
-                                   timeout=60)
+                                   timeout=60, check=False)
                 times.append((time.monotonic() - t0) * 1000.0)
                 if p.returncode != 0:
                     raise kit.Failed("mux %s: exit %d %s" % (label, p.returncode, p.stderr))
             out[label] = times
         finally:
             subprocess.run(base[:-1] + ["-O", "exit", base[-1]], stdin=subprocess.DEVNULL, capture_output=True,
-                           timeout=30)
+                           timeout=30, check=False)
             shutil.rmtree(d, ignore_errors=True)
     return out

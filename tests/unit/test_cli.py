@@ -242,3 +242,46 @@ def test_dokku_ci_user_entry_point_answers_usage_errors_in_one_line():
     result = run(None, "add:user", "--name", "x", program=CI_USER, stdin="")
     assert result.returncode != 0 and len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith("!     ")
+
+
+def test_recover_leaves_a_usable_state_alone(policy):
+    before = export(policy)
+    result = run(policy, "recover")
+    assert result.returncode == 0 and "nothing to recover" in result.stdout
+    assert export(policy) == before
+
+
+def test_recover_reseals_a_valid_state_copied_back(policy, tmp_path):
+    state_file = policy / "state.json"
+    data = state_file.read_bytes()
+    state_file.unlink()
+    state_file.write_bytes(data)            # the same content in a file the writers never wrote
+    os.chmod(state_file, 0o600)
+    assert run(policy, "doctor").returncode == 75
+    assert run(policy, "recover").returncode == 0
+    assert run(policy, "doctor").returncode == 0
+    assert export(policy)["teams"]["web"]["members"] == ["alice"]
+
+
+@pytest.mark.parametrize("breakage", ["corrupt", "symlink", "group-writable"])
+def test_recover_sets_an_unusable_state_aside_and_starts_empty(policy, tmp_path, breakage):
+    state_file = policy / "state.json"
+    outside = tmp_path / "outside.json"
+    outside.write_text("keep me")
+    if breakage == "corrupt":
+        state_file.write_text('{"version": 1, garbage')
+    elif breakage == "symlink":
+        state_file.unlink()
+        os.symlink(outside, state_file)
+    else:
+        os.chmod(state_file, 0o620)
+    assert run(policy, "check", "--user", "alice", "--", "version").returncode == 75
+    result = run(policy, "recover")
+    assert result.returncode == 0, result.stderr
+    assert "Rebuilt an empty state" in result.stdout
+    kept = [name for name in os.listdir(policy) if name.startswith("state.json.broken-")]
+    assert len(kept) == 1
+    assert outside.read_text() == "keep me"          # a link is moved, never followed
+    assert run(policy, "doctor").returncode == 0
+    assert export(policy)["users"] == {}
+    assert run(policy, "check", "--user", "alice", "--", "version").returncode == 77

@@ -284,7 +284,33 @@ def _break_view_wrong_owner(w):
     os.chown(os.path.join(w.state_dir, "views", "alice.json"), 65534, -1)
 
 
-STATE_BREAKS = [_break_views_missing, _break_state_missing, _break_view_corrupt, _break_view_symlink,
+def _break_state_json_truncated(w):
+    os.truncate(os.path.join(w.state_dir, "state.json"), 0)
+
+
+def _break_state_json_corrupt(w):
+    path = os.path.join(w.state_dir, "state.json")
+    size = os.path.getsize(path)
+    with open(path, "r+b") as handle:      # same size, same inode: only the content and mtime differ
+        handle.write(b"#" * min(size, 16))
+
+
+def _break_state_json_replaced(w):
+    path = os.path.join(w.state_dir, "state.json")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    os.unlink(path)
+    with open(path, "wb") as handle:       # the same bytes in a file the writers never wrote
+        handle.write(data)
+    os.chmod(path, 0o600)
+
+
+def _break_seal_missing(w):
+    os.unlink(os.path.join(w.state_dir, "state.seal"))
+
+
+STATE_BREAKS = [_break_state_json_truncated, _break_state_json_corrupt, _break_state_json_replaced,
+                _break_seal_missing, _break_views_missing, _break_state_missing, _break_view_corrupt, _break_view_symlink,
                 _break_view_version, _break_state_dir_group_writable, _break_views_dir_world_writable,
                 _break_view_group_writable, _break_state_json_symlink, _break_state_json_missing,
                 _break_state_dir_symlink]

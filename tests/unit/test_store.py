@@ -90,7 +90,7 @@ def test_init_layout_and_idempotence(store_, sdir):
     assert stat.S_IMODE(os.stat(sdir).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(os.path.join(sdir, "views")).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(os.path.join(sdir, "state.json")).st_mode) == 0o600
-    assert sorted(os.listdir(sdir)) == ["state.json", "state.lock", "views"]
+    assert sorted(os.listdir(sdir)) == ["state.json", "state.lock", "state.seal", "views"]
     assert os.listdir(os.path.join(sdir, "views")) == [".serial"]
     assert store_.load() == st.empty_state()
     assert store_.exists()
@@ -477,3 +477,68 @@ def test_incremental_views_match_a_full_compilation(store_, sdir):
             expected = policy.compile_view(current, user, st.fingerprints(current, user))
             assert store.read_view(sdir, user) == expected, (step, user)
     assert store_.doctor() == []
+
+
+# --- the seal: the gate's cheap proof that state.json is the file the writers wrote -----------
+
+def _sealed_store(tmp_path):
+    s = store.Store(str(tmp_path / "sealed"))
+    s.init()
+    with s.transaction() as tx:
+        tx.state = st.add_user(tx.state, "alice", [ed25519_line("alice")])
+    return s
+
+
+def _check(s):
+    store.check_seal(s.state_dir, os.lstat(s.state_path))
+
+
+def test_every_write_leaves_the_state_sealed(tmp_path):
+    s = _sealed_store(tmp_path)
+    _check(s)
+    with open(s.seal_path) as handle:
+        assert handle.read().count("\n") == 1       # after the views: only the new identity
+    with s.transaction() as tx:
+        tx.state = st.create_team(tx.state, "web")
+    _check(s)
+    assert s.doctor() == []
+
+
+def test_a_state_changed_behind_the_writers_breaks_the_seal_and_doctor_says_so(tmp_path):
+    s = _sealed_store(tmp_path)
+    os.truncate(s.state_path, 10)
+    with pytest.raises(StateError):
+        _check(s)
+    assert any("state.seal does not vouch" in problem for problem in s.doctor())
+    with pytest.raises(StateError):     # a corrupt state is not resealed by a writer either
+        with s.transaction():
+            pass
+
+
+def test_a_valid_state_is_resealed_by_the_next_writer(tmp_path):
+    s = _sealed_store(tmp_path)
+    os.unlink(s.seal_path)
+    assert not s.seal_matches()
+    with s.transaction():
+        pass
+    _check(s)
+    assert s.doctor() == []
+
+
+def test_the_seal_vouches_for_old_and_new_while_the_state_is_renamed(tmp_path):
+    s = _sealed_store(tmp_path)
+    old = os.lstat(s.state_path)
+    seen = []
+    real_write = s._write_seal
+
+    def spy(identities, sync=False):
+        real_write(identities, sync)
+        if len(identities) == 2:
+            # the new file is not in place yet, and the gate still accepts the old one
+            store.check_seal(s.state_dir, os.lstat(s.state_path))
+            seen.append(identities)
+    s._write_seal = spy
+    with s.transaction() as tx:
+        tx.state = st.create_team(tx.state, "ops")
+    assert seen and seen[0][0] == store.identity(old)
+    assert seen[0][1] == store.identity(os.lstat(s.state_path))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
@@ -76,7 +75,7 @@ COMMANDS = [
 def test_decision_is_the_cli_answer(policy, user, command):
     result = policy.run(MODULE, user=user, command=command)
     assert result["changed"] is False
-    cli = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "dokku-teams"), "--state-dir", policy.state_dir,
+    cli = subprocess.run([os.path.join(ROOT, "bin", "dokku-teams"), "--state-dir", policy.state_dir,
                           "--config", policy.config, "check", "--user", user, "--format", "json", "--", command],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     assert result["decision"] == json.loads(cli.stdout)
