@@ -12,11 +12,12 @@ as if it did not exist.
 
 from __future__ import annotations
 
-import json
-
-from . import state as statelib
 from .errors import DokkuTeamsError, EX_DENIED, EX_MALFORMED, Invalid
+from .jsonlite import dumps
 from .names import ADMIN_TEAM, show
+
+# ``teams:whoami`` is the gate's cheapest answer: this module imports ``json`` and ``state``
+# (and so ``re`` and the key parser) only on the verbs that read or change the state.
 
 # Dokku Pro's verbs, with the plural spellings it also accepts.
 ALIASES = {
@@ -122,7 +123,11 @@ def execute(store, actor, words, admin=False):
     """
     try:
         verb, args, as_json = _split(list(words))
-        if verb in ("list", "team-report", "whoami", "whois"):
+        if verb == "whoami":
+            # Needs nothing from the state: answered without loading (and validating) all of it.
+            _need(verb, args, 0, 0)
+            return 0, _whoami(actor, admin, as_json), ""
+        if verb in ("list", "team-report", "whois"):
             return 0, _read(store.load(), actor, admin, verb, args, as_json), ""
         if verb in ADMIN_VERBS and not admin:
             raise _Answer(EX_DENIED, "teams:%s is restricted to admins" % verb)
@@ -135,6 +140,7 @@ def execute(store, actor, words, admin=False):
 
 
 def _change(store, actor, admin, verb, args):
+    from . import state as statelib
     with store.transaction() as tx:
         current = tx.state
         if verb == "create":
@@ -185,6 +191,7 @@ def _change(store, actor, admin, verb, args):
 
 
 def team_report(state, team):
+    from . import state as statelib
     info = state["teams"][team]
     return {"team": team, "owners": list(info["owners"]), "members": list(info["members"]),
             "commands": list(info["commands"]), "apps": list(info["apps"]),
@@ -202,6 +209,7 @@ def user_report(state, user):
 
 
 def _read(state, actor, admin, verb, args, as_json):
+    import json
     if verb == "list":
         _need(verb, args, 0, 0)
         names = sorted(name for name in state["teams"] if _visible(state, actor, admin, name))
@@ -219,11 +227,6 @@ def _read(state, actor, admin, verb, args, as_json):
             ("Team commands", report["commands"]), ("Team apps", report["apps"]),
             ("Team services", ["%s:%s" % (s["type"], s["name"]) for s in report["services"]]),
             ("Team host escapes", report["host_escape"])])
-    if verb == "whoami":
-        _need(verb, args, 0, 0)
-        if as_json:
-            return json.dumps({"user": actor, "admin": admin}) + "\n"
-        return actor + "\n"
     _need(verb, args, 1, 1)
     user = args[0]
     if not admin and user != actor:
@@ -236,6 +239,12 @@ def _read(state, actor, admin, verb, args, as_json):
     return _report_text("%s user information" % user, [
         ("User admin", ["true" if report["admin"] else "false"]), ("User teams", report["member_of"]),
         ("User owns", report["owner_of"]), ("User keys", [str(report["keys"])])])
+
+
+def _whoami(actor, admin, as_json):
+    if as_json:
+        return dumps({"user": actor, "admin": admin}) + "\n"
+    return actor + "\n"
 
 
 def _report_text(title, rows):

@@ -285,3 +285,16 @@ def test_recover_sets_an_unusable_state_aside_and_starts_empty(policy, tmp_path,
     assert run(policy, "doctor").returncode == 0
     assert export(policy)["users"] == {}
     assert run(policy, "check", "--user", "alice", "--", "version").returncode == 77
+
+
+def test_whoami_answers_without_reading_the_state():
+    # The gate's cheapest answer: no load (and validation) of the whole policy behind it.
+    from module_utils import teamverbs
+
+    class Unreadable(object):
+        def load(self):
+            raise AssertionError("teams:whoami read the state")
+
+    assert teamverbs.execute(Unreadable(), "alice", ["teams:whoami"]) == (0, "alice\n", "")
+    code, out, err = teamverbs.execute(Unreadable(), "root", ["teams:whoami", "--format", "json"], admin=True)
+    assert code == 0 and json.loads(out) == {"user": "root", "admin": True} and err == ""
