@@ -50,6 +50,25 @@ ADMIN_EXACT = frozenset(("git:allow-host", "git:auth", "network:create", "networ
 ADMIN_OPTS = frozenset(("--global", "--all", "--all-apps"))
 TOUCH_NOTHING = frozenset(("apps:list", "version", "help", "docker:version"))
 PASSTHROUGH = frozenset(("run", "run:detached", "enter"))
+VALUE_OPTIONS = frozenset(("-e", "--env", "-env", "--ttl-seconds", "--container-id"))
+
+
+def _through_app(words):
+    """``words`` up to and including the app of a run/enter command line."""
+    start = 2 if words[:1] == ["dokku"] else 1
+    if words[start - 1:start] == ["--app"]:
+        return words[:start + 2]    # [dokku] --app APP CMD ...: everything after CMD is the command line
+    index = start
+    while index < len(words):
+        word = words[index]
+        if word in VALUE_OPTIONS:
+            index += 2
+            continue
+        if word.startswith("-") and word != "-":
+            index += 1
+            continue
+        return words[:index + 1]
+    return words
 OPEN_VERBS = frozenset(("whoami", "list", "team-report", "report", "whois"))
 OWNER_VERBS = frozenset(("member-add", "member-remove", "owner-add", "owner-remove", "members-add",
                          "members-remove", "owners-add", "owners-remove", "destroy"))
@@ -127,8 +146,10 @@ def check(view, raw):
     if command in PASSTHROUGH:
         # Known deviation (reported): after the app of run/enter the words are the container's
         # command line and pass through, --global/--all included; SPEC 4 says "anywhere".
-        at = next((i for i, w in enumerate(words) if w.strip("'") in APPS), len(words))
-        checked = words[:at + 1]
+        # The app is the first word after the command that is neither an option nor an option's
+        # value (Dokku's synopses: run [-e|--env KEY=VALUE] [--no-tty] [--ttl-seconds N] <app>;
+        # enter <app> ...), whatever its name: apps outside the generator's pool count too.
+        checked = _through_app(words)
     assert not any(w.partition("=")[0] in ADMIN_OPTS for w in checked), "admin option allowed: %r" % raw
     # what the command touches, by the generator's pools (new apps need no grant)
     apps, services = tokens_of(words, command)

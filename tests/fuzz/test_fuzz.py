@@ -43,3 +43,13 @@ def test_oracle_catches_a_wrong_allow():
         ev.decide = real
     assert not fuzzlib.check(view, "config:get api KEY").allowed
     assert fuzzlib.check(view, "config:get web KEY").allowed
+
+
+def test_oracle_places_the_app_of_a_run_command_line_by_position():
+    """Found by the 10-minute run: `run 2 --global` (an app outside the generator's pool) is a
+    command line for the container, not an admin option; `run --global web` is refused."""
+    view = {"version": 1, "user": "alice", "admin": False, "fingerprints": [], "owns": [], "member_of": ["ops"],
+            "teams": [{"team": "ops", "commands": ["run"], "apps": [], "all_apps": True, "services": []}]}
+    assert fuzzlib.check(view, "run 2 --global").allowed
+    assert fuzzlib.check(view, "--app web run ls --all").allowed
+    assert not fuzzlib.check(view, "run --global web").allowed
