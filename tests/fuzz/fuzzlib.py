@@ -69,6 +69,8 @@ def _through_app(words):
             continue
         return words[:index + 1]
     return words
+
+
 OPEN_VERBS = frozenset(("whoami", "list", "team-report", "report", "whois"))
 OWNER_VERBS = frozenset(("member-add", "member-remove", "owner-add", "owner-remove", "members-add",
                          "members-remove", "owners-add", "owners-remove", "destroy"))
