@@ -100,8 +100,11 @@ def _store(ctx):
 
 
 def _config(ctx):
-    from . import gateconfig
-    return gateconfig.load(ctx["config"]) if ctx["config"] else gateconfig.GateConfig()
+    """The host config, read once per run (the defaults when there is none)."""
+    if ctx.get("loaded") is None:
+        from . import gateconfig
+        ctx["loaded"] = gateconfig.load(ctx["config"]) if ctx["config"] else gateconfig.GateConfig()
+    return ctx["loaded"]
 
 
 def _sync_keys(ctx, state):
@@ -254,10 +257,15 @@ def cmd_audit(ctx, args):
 
 def cmd_doctor(ctx, args):
     Options(args)
-    problems = list(_store(ctx).doctor())
+    store = _store(ctx)
+    problems = list(store.doctor())
     if ctx["config"]:
         from . import hostsync
-        problems.extend(hostsync.doctor(_config(ctx)))
+        try:
+            current = store.load()
+        except StateError:
+            current = None      # already reported above; authorized_keys cannot be compared
+        problems.extend(hostsync.doctor(_config(ctx), current))
     if not problems:
         _out("-----> No problems found\n")
         return 0

@@ -298,3 +298,18 @@ def test_whoami_answers_without_reading_the_state():
     assert teamverbs.execute(Unreadable(), "alice", ["teams:whoami"]) == (0, "alice\n", "")
     code, out, err = teamverbs.execute(Unreadable(), "root", ["teams:whoami", "--format", "json"], admin=True)
     assert code == 0 and json.loads(out) == {"user": "root", "admin": True} and err == ""
+
+
+def test_doctor_compares_authorized_keys_with_the_state(policy, tmp_path):
+    keys_dir = tmp_path / "ci-ssh"
+    keys_dir.mkdir(mode=0o755)
+    config = tmp_path / "gate.conf"
+    config.write_text("state_dir=%s\nauthorized_keys=%s/authorized_keys\n" % (policy, keys_dir))
+    os.chmod(config, 0o644)
+    add = run(None, "--config", str(config), "user:add", "dave", stdin=ed25519_line("dave") + "\n")
+    assert add.returncode == 0, add.stderr
+    assert run(None, "--config", str(config), "doctor").returncode == 0
+    with open(keys_dir / "authorized_keys", "a") as handle:
+        handle.write(ed25519_line("smuggled") + "\n")
+    doctor = run(None, "--config", str(config), "doctor")
+    assert doctor.returncode == 75 and "does not match the state" in doctor.stderr

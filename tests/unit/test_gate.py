@@ -410,8 +410,8 @@ def test_missing_arguments_refuse_without_traceback(world):
     assert result.stderr.count(b"\n") == 1 and b"Traceback" not in result.stderr
 
 
-@pytest.mark.skipif(not H.IS_ROOT, reason="needs root")
 def test_no_privilege_drop_is_refused_as_root(world):
+    assert H.IS_ROOT, "the gate's privilege tests need root (make test and CI run as root)"
     world.write_config(drop_privileges="false")
     result = world.run("alice", world.fp["alice"], "config:show web")
     assert result.returncode == 75
@@ -419,8 +419,8 @@ def test_no_privilege_drop_is_refused_as_root(world):
     assert world.audit_records()[-1]["decision"] == "error"
 
 
-@pytest.mark.skipif(not H.IS_ROOT, reason="needs root")
 def test_run_as_root_is_refused(world):
+    assert H.IS_ROOT, "the gate's privilege tests need root (make test and CI run as root)"
     world.write_config(run_as="root")
     result = world.run("alice", world.fp["alice"], "config:show web")
     assert result.returncode == 75
@@ -428,8 +428,7 @@ def test_run_as_root_is_refused(world):
 
 
 def test_unknown_run_as_user_is_refused(world):
-    if not H.IS_ROOT:
-        pytest.skip("the account is resolved only when dropping privileges")
+    assert H.IS_ROOT, "the account is resolved only when dropping privileges: this test needs root"
     world.write_config(run_as="no-such-user-here")
     assert world.run("alice", world.fp["alice"], "config:show web").returncode == 75
     assert world.calls_made() == []
@@ -763,14 +762,14 @@ def _as_nobody(w, user, command):
     argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + w.gate_argv(user, w.fp[user])
     result = subprocess.run(argv, env={"SSH_ORIGINAL_COMMAND": command, "PATH": "/usr/bin:/bin"},
                             capture_output=True, input=b"", check=False)
-    if b"can't open file" in result.stderr or b"Permission denied" in result.stderr:
-        pytest.skip("the checkout is not readable by nobody")
+    assert b"can't open file" not in result.stderr and b"Permission denied" not in result.stderr, \
+        "the checkout must be readable by nobody for this test: %r" % result.stderr
     return result
 
 
-@pytest.mark.skipif(not H.IS_ROOT or not os.path.exists("/usr/bin/setpriv"), reason="needs root and setpriv")
 @pytest.mark.parametrize("drop,code", [("false", 0), ("true", 75)])
 def test_unprivileged_gate_runs_only_with_drop_privileges_false(world, drop, code):
+    assert H.IS_ROOT and os.path.exists("/usr/bin/setpriv"), "this test needs root and setpriv (util-linux)"
     world.write_config(drop_privileges=drop)
     result = _as_nobody(world, "alice", "config:show web")
     assert result.returncode == code, result.stderr
