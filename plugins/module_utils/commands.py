@@ -1,307 +1,69 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to dokku_ci.teams
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The command table: for every Dokku core command, where its app and service arguments sit
-and which options it takes. Data only; ``request.py`` reads it.
+"""The registry: one row for every verb the gate knows, with the type of every word it takes.
 
-Ground truth: Dokku 0.38's own synopses (``dokku-commands.txt`` in the project's shared
-notes). One line a command::
+``request.py`` parses a command with its row, ``policy.py`` decides on what the row says the
+command touches, the gate picks its handler from the row, ``teamverbs.py`` and the tools that
+show the policy read the same rows. Adding a verb is adding a row (and a handler when the gate
+must do something new). The rows themselves live in ``registry_rows.py`` with the Dokku source
+lines that justify each opened value.
 
-    NAME  SHAPE  [OPTION ...]  [max:N]  [rest]
+A row::
 
-SHAPE says what the positional arguments touch:
+    NAME  SCOPE  TOKEN...     # comments cite the source
+          TOKEN...            # a line starting with blanks continues the row
 
-    app        the first positional is an app; without it the command touches every app
-               (or a --global setting) and is admin-only
-    none       touches no app and reveals nothing about other apps (version, help)
-    admin      admin-only whatever its arguments (host-wide, every app, keys, plugins)
-    new        apps:create: the first positional is a new app
-    app,new    apps:rename / apps:clone: an existing app, then a new one
-    applist    apps:list: runs, and the gate filters its output to the caller's apps
-    escape     app-scoped like ``app``, and a host escape: no glob grants it, only its literal name
-    escape-admin  a host escape with no app: admin-only
+SCOPE says what the first positional words touch:
 
-OPTION is ``--name`` (a switch) or ``--name=`` (takes a value, as ``--name V`` or
-``--name=V``); ``-x|--name=`` gives aliases; a trailing ``!`` makes it admin-only (``--global``,
-``--all``). ``max:N`` caps the positional arguments (refusing host paths where Dokku would
-read a file on the server); ``rest`` passes every word after the app through unparsed (the
-command line of ``run``).
+    none         touches no app (version)           admin     admin-only whatever follows
+    app          an existing app                    new       a new app (apps:create)
+    app,new      an app, then a new app             applist   every app: the gate filters the output
+    service      a service of the command's type    service,app / service,new
+    servicelist  the type's services: filtered      teams     a teams:* verb (see ``who:``)
+    form         one of the gate's own forms (git-receive-pack, docker ...), parsed in request.py
+
+TOKENs:
+
+    literal           a host escape: no glob grants it, only its exact name
+    --opt             a switch; ``--opt=TYPE`` takes a value; ``-o|--opt=TYPE`` aliases;
+                      a trailing ``!`` makes the option admin-only
+    @TYPE @TYPE? @TYPE* @TYPE+    the positional words after the scope's own, in order
+    prop:NAME=TYPE    a ``:set`` property (``PROPERTY [VALUE]``; no value unsets it)
+    opts-stop         after the scope's words, every word is positional (a container command)
+    do:HANDLER        how the gate carries it out: exec (default), listing, spool, record, teams
+    who:WHO           teams verbs: anyone, owner, admin
+
+Everything a row does not type is admin-only: an unknown command, an option, a property, one
+positional word too many. A value that fails its type is malformed. (The gate finds one row in
+the text instead of parsing the table: its start-up cost does not grow with the registry.)
 """
 
 from __future__ import annotations
 
+from .registry_rows import DATASTORE_ROWS, ROWS
+from .valuetypes import known as _known_type
+
 # Options no command accepts from a non-admin, wherever they stand.
 ADMIN_OPTIONS = frozenset(("--global", "--all", "--all-apps"))
 
-_CORE = """
-app-json:report        app --global!
-app-json:set           app --global!
-apps:clone             app,new --skip-deploy --ignore-existing
-apps:create            new
-apps:destroy           app --force
-apps:exists            app
-apps:list              applist --format=
-apps:lock              app
-apps:locked            app
-apps:rename            app,new --skip-deploy
-apps:report            app --format=
-apps:set               app --global!
-apps:unlock            app
-builder-dockerfile:report app --global!
-builder-dockerfile:set app --global!
-builder-herokuish:report app --global!
-builder-herokuish:set  app --global!
-builder-lambda:report  app --global!
-builder-lambda:set     app --global!
-builder-nixpacks:report app --global!
-builder-nixpacks:set   app --global!
-builder-pack:report    app --global!
-builder-pack:set       app --global!
-builder-railpack:report app --global!
-builder-railpack:set   app --global!
-builder:report         app --global!
-builder:set            app --global!
-buildpacks:add         app --index=
-buildpacks:clear       app
-buildpacks:detect      app --branch=
-buildpacks:list        app
-buildpacks:remove      app
-buildpacks:report      app --global!
-buildpacks:set         app --index= --replace
-buildpacks:set-property app --global!
-builds:cancel          app
-builds:info            app --format=
-builds:list            app --format= --kind= --status=
-builds:output          app
-builds:prune           app --all-apps!
-builds:report          app --global!
-builds:set             app --global!
-caddy:labels:add       app
-caddy:labels:remove    app
-caddy:labels:show      app
-caddy:report           app --global!
-caddy:set              app --global!
-caddy:show-config      app
-caddy:start            admin
-caddy:stop             admin
-certs:add              app max:1
-certs:chain            admin
-certs:generate         app
-certs:key              admin
-certs:remove           app
-certs:report           app --global!
-certs:rollback         app
-certs:show             app
-certs:update           app max:1
-checks:disable         app
-checks:enable          app
-checks:report          app --global!
-checks:run             app
-checks:set             app --global!
-checks:skip            app
-cleanup                app
-config                 app --global! --merged
-config:bundle          app --global! --merged
-config:clear           app --global! --no-restart
-config:export          app --global! --merged --format=
-config:get             app --global! --quoted
-config:import          app --global! --no-restart --replace max:1
-config:keys            app --global! --merged
-config:set             app --global! --encoded --no-restart
-config:show            app --global! --merged
-config:unset           app --global! --no-restart
-cron:list              app --format=
-cron:report            app --global!
-cron:resume            app
-cron:run               app --detach --ttl-seconds=
-cron:set               app --global!
-cron:suspend           app
-docker-options:add     escape rest
-docker-options:clear   escape
-docker-options:remove  escape rest
-docker-options:report  escape --global!
-domains:add            app
-domains:add-global     admin
-domains:clear          app
-domains:clear-global   admin
-domains:disable        app
-domains:enable         app
-domains:remove         app
-domains:remove-global  admin
-domains:report         app --global!
-domains:reset          app
-domains:set            app
-domains:set-global     admin
-enter                  app --container-id=! rest
-events                 admin
-events:list            admin
-events:off             admin
-events:on              admin
-git:allow-host         admin
-git:auth               admin
-git:auth-status        admin
-git:from-archive       escape --archive-type=
-git:from-image         app --build-dir=
-git:generate-deploy-key admin
-git:initialize         app
-git:load-image         app --build-dir=
-git:public-key         admin
-git:report             app --global!
-git:set                app --global!
-git:status             app
-git:sync               escape --build --build-if-changes --skip-deploy-branch
-haproxy:labels:add     app
-haproxy:labels:remove  app
-haproxy:labels:show    app
-haproxy:report         app --global!
-haproxy:set            app --global!
-haproxy:show-config    app
-haproxy:start          admin
-haproxy:stop           admin
-help                   none
-logs                   app -t|--tail -n|--num= -q|--quiet -p|--ps=
-logs:failed            app --all!
-logs:report            app --global!
-logs:set               app --global!
-logs:vector-logs       admin
-logs:vector-start      admin
-logs:vector-stop       admin
-network:create         admin
-network:destroy        admin
-network:exists         admin
-network:info           admin
-network:list           admin
-network:rebuild        app
-network:rebuildall     admin
-network:report         app --global!
-network:set            app --global!
-nginx:access-logs      app -t|--tail
-nginx:error-logs       app -t|--tail
-nginx:reload           admin
-nginx:report           app --global!
-nginx:set              app --global!
-nginx:show-config      app
-nginx:start            admin
-nginx:stop             admin
-nginx:validate-config  app --clean
-openresty:labels:add   app
-openresty:labels:remove app
-openresty:labels:show  app
-openresty:report       app --global!
-openresty:set          app --global!
-openresty:show-config  app
-openresty:start        admin
-openresty:stop         admin
-plugin:disable         admin
-plugin:enable          admin
-plugin:install         admin
-plugin:install-dependencies admin
-plugin:list            admin
-plugin:trigger         admin
-plugin:uninstall       admin
-plugin:update          admin
-ports:add              app
-ports:clear            app
-ports:list             app
-ports:remove           app
-ports:report           app --global!
-ports:set              app
-proxy:build-config     app --parallel= --all!
-proxy:clear-config     app --all!
-proxy:disable          app
-proxy:enable           app
-proxy:report           app --global!
-proxy:set              app
-ps:inspect             app
-ps:rebuild             app --parallel= --all!
-ps:report              app --global!
-ps:restart             app --parallel= --all!
-ps:restore             app
-ps:scale               app --skip-deploy --format=
-ps:set                 app --global!
-ps:start               app --parallel= --all!
-ps:stop                app --parallel= --all!
-registry:login         app --global! --password-stdin
-registry:logout        app --global!
-registry:report        app --global!
-registry:set           app --global!
-repo:gc                app
-repo:purge-cache       app
-resource:limit         app --process-type= --cpu= --memory= --memory-swap= --network= --network-ingress= --network-egress= --nvidia-gpu=
-resource:limit-clear   app --process-type=
-resource:report        app --global!
-resource:reserve       app --process-type= --cpu= --memory= --memory-swap= --network= --network-ingress= --network-egress= --nvidia-gpu=
-resource:reserve-clear app --process-type=
-result                 admin
-run                    app -e|--env= --no-tty --ttl-seconds= rest
-run:detached           app -e|--env= --force-tty --ttl-seconds= rest
-run:list               app --format=
-run:logs               app -t|--tail -n|--num= -q|--quiet --container=!
-run:retire             app
-run:stop               app --container=!
-scheduler-docker-local:report app --global!
-scheduler-docker-local:set app --global!
-scheduler-k3s:annotations:report app --global! --format= --process-type= --resource-type=
-scheduler-k3s:annotations:set app --global! --process-type= --resource-type=
-scheduler-k3s:autoscaling-auth:report app --global! --format= --include-metadata
-scheduler-k3s:autoscaling-auth:set app --global! --metadata=
-scheduler-k3s:charts:report admin
-scheduler-k3s:charts:set admin
-scheduler-k3s:cluster:add admin
-scheduler-k3s:cluster:list admin
-scheduler-k3s:cluster:remove admin
-scheduler-k3s:ensure-charts admin
-scheduler-k3s:initialize admin
-scheduler-k3s:labels:report app --global! --format= --process-type= --resource-type=
-scheduler-k3s:labels:set app --global! --process-type= --resource-type=
-scheduler-k3s:node-sysctls:report admin
-scheduler-k3s:node-sysctls:set admin
-scheduler-k3s:preview  app --context= --show-secrets --show-secrets-decoded
-scheduler-k3s:profiles:add admin
-scheduler-k3s:profiles:list admin
-scheduler-k3s:profiles:remove admin
-scheduler-k3s:report   app --global! --format=
-scheduler-k3s:set      app --global!
-scheduler-k3s:show-kubeconfig admin
-scheduler-k3s:uninstall admin
-scheduler:report       app --global!
-scheduler:set          app --global!
-shell                  admin
-ssh-keys:add           admin
-ssh-keys:list          admin
-ssh-keys:remove        admin
-storage:annotations:report admin
-storage:annotations:set admin
-storage:create         escape-admin
-storage:destroy        admin
-storage:ensure-directory escape-admin
-storage:exec           escape-admin
-storage:info           admin
-storage:labels:report  admin
-storage:labels:set     admin
-storage:list           app --format=
-storage:list-entries   admin
-storage:migrate        app --all!
-storage:mount          escape
-storage:report         app --global!
-storage:set            admin
-storage:unmount        app
-storage:wait           admin
-tags:deploy            app
-trace:off              admin
-trace:on               admin
-traefik:labels:add     app
-traefik:labels:remove  app
-traefik:labels:show    app
-traefik:report         app --global!
-traefik:set            app --global!
-traefik:show-config    app
-traefik:start          admin
-traefik:stop           admin
-url                    app
-urls                   app
-version                none
-"""
+# Dokku rewrites these command prefixes before it dispatches (the ``dokku`` script,
+# execute_dokku_cmd's PLUGIN_ALIASES): a grant is matched against the command Dokku runs.
+PLUGIN_ALIASES = {
+    "docker-local": "scheduler-docker-local", "dockerfile": "builder-dockerfile",
+    "herokuish": "builder-herokuish", "k3s": "scheduler-k3s", "lambda": "builder-lambda",
+    "nixpacks": "builder-nixpacks", "pack": "builder-pack", "rails": "builder-railpack",
+}
+
+# The teams verbs' other spellings (Dokku Pro's plurals, and the CLI's ``team:`` prefix).
+TEAMS_ALIASES = {
+    "members-add": "member-add", "members-remove": "member-remove",
+    "owners-add": "owner-add", "owners-remove": "owner-remove",
+    "commands-add": "command-add", "commands-remove": "command-remove",
+    "apps-add": "app-add", "apps-remove": "app-remove",
+    "services-add": "service-add", "services-remove": "service-remove",
+    "report": "team-report", "access-report": "team-report",
+}
 
 # The official datastore plugins share one set of verbs under their own prefix.
 DATASTORE_TYPES = frozenset((
@@ -310,152 +72,194 @@ DATASTORE_TYPES = frozenset((
     "pushpin", "typesense",
 ))
 
-_SERVICE_FLAGS = ("-c|--config-options= -C|--custom-env= -i|--image= -I|--image-version= -m|--memory="
-                  " -N|--initial-network= -P|--post-create-network= -S|--post-start-network="
-                  " -p|--password= -r|--root-password= -s|--shm-size= -R|--restart-apps=")
-
-# The info verb's switches (each shows one field of the report).
-_INFO_FLAGS = ("--config-dir --data-dir --dsn --exposed-ports --id --internal-ip --initial-network --links"
-               " --post-create-network --post-start-network --service-root --status --version")
-
-# Service shapes: ``service`` (first positional), ``service,app`` (service then app),
-# ``service,new`` (clone), ``app`` (app-links), ``servicelist`` (the gate filters the list),
-# ``escape`` (schedule: the plugin writes the schedule into a root cron file).
-_DATASTORE = """
-app-links              app
-backup                 service --use-iam
-backup-auth            service
-backup-deauth          service
-backup-schedule        escape --use-iam
-backup-schedule-cat    service
-backup-set-encryption  service
-backup-set-public-key-encryption service
-backup-unschedule      service
-backup-unset-encryption service
-backup-unset-public-key-encryption service
-clone                  service,new %(flags)s
-connect                service
-create                 service %(flags)s
-destroy                service -f|--force
-enter                  service
-exists                 service
-export                 service
-expose                 service
-import                 service
-info                   service %(info_flags)s
-link                   service,app -a|--alias= -q|--querystring= -n|--no-restart
-linked                 service,app
-links                  service
-list                   servicelist
-logs                   service -t|--tail
-pause                  service
-promote                service,app
-restart                service
-set                    service
-start                  service
-stop                   service
-unexpose               service
-unlink                 service,app -n|--no-restart
-upgrade                service %(flags)s
-""" % {"flags": _SERVICE_FLAGS, "info_flags": _INFO_FLAGS}
-
-# Properties that point a setting at a path on the host (nginx opens its logs as root).
-ADMIN_PROPERTIES = {
-    "nginx:set": frozenset(("access-log-path", "error-log-path")),
-    "openresty:set": frozenset(("access-log-path", "error-log-path")),
-}
+SCOPES = frozenset(("none", "admin", "app", "new", "app,new", "applist", "service", "service,app",
+                    "service,new", "servicelist", "teams", "form"))
+HANDLERS = frozenset(("exec", "listing", "spool", "record", "teams"))
+WHO = frozenset(("grant", "anyone", "owner", "admin"))
 
 
 class Spec(object):
-    """One command's entry: its shape, options, positional cap, and pass-through."""
+    """One verb's row, parsed."""
 
-    __slots__ = ("name", "shape", "options", "max_positional", "rest")
+    __slots__ = ("name", "scope", "literal", "options", "positionals", "properties", "opts_stop",
+                 "handler", "who")
 
-    def __init__(self, name, shape, options, max_positional, rest):
+    def __init__(self, name, scope):
         self.name = name
-        self.shape = shape
-        self.options = options          # option word -> (canonical name, takes_value, admin_only)
-        self.max_positional = max_positional
-        self.rest = rest
+        self.scope = scope
+        self.literal = False
+        self.options = {}        # option word -> (canonical name, value type or None, admin_only)
+        self.positionals = []    # [(type, cardinality)] with cardinality one of "1", "?", "*", "+"
+        self.properties = None   # for :set rows: property -> value type
+        self.opts_stop = False
+        self.handler = "exec"
+        self.who = "grant"
+
+    @property
+    def shape(self):
+        """The scope, with host escapes marked (``escape``, ``escape-admin``) for older callers."""
+        if self.literal:
+            return "escape-admin" if self.scope == "admin" else "escape"
+        return self.scope
+
+    @property
+    def admin_only(self):
+        return self.scope == "admin" or self.who == "admin"
+
+
+class RegistryError(ValueError):
+    """A row the registry cannot read (a bug in the table, caught by the tests)."""
 
 
 def _parse(name, fields):
-    shape = fields[0]
-    options = {}
-    max_positional = None
-    rest = False
+    if not fields or fields[0] not in SCOPES:
+        raise RegistryError("%s: unknown scope %r" % (name, fields[:1]))
+    spec = Spec(name, fields[0])
     for field in fields[1:]:
-        if field == "rest":
-            rest = True
-        elif field.startswith("max:"):
-            max_positional = int(field[4:])
-        else:
+        if field == "literal":
+            spec.literal = True
+        elif field == "opts-stop":
+            spec.opts_stop = True
+        elif field.startswith("do:"):
+            spec.handler = _one_of(name, field[3:], HANDLERS)
+        elif field.startswith("who:"):
+            spec.who = _one_of(name, field[4:], WHO)
+        elif field.startswith("prop:"):
+            prop, eq, kind = field[5:].partition("=")
+            if not eq or not prop:
+                raise RegistryError("%s: bad property %r" % (name, field))
+            if spec.properties is None:
+                spec.properties = {}
+            spec.properties[prop] = _type(name, kind)
+        elif field.startswith("@"):
+            kind, card = field[1:], "1"
+            if kind[-1:] in ("?", "*", "+"):
+                kind, card = kind[:-1], kind[-1]
+            spec.positionals.append((_type(name, kind), card))
+        elif field.startswith("-"):
             admin_only = field.endswith("!")
             field = field.rstrip("!")
-            takes_value = field.endswith("=")
-            field = field.rstrip("=")
-            aliases = field.split("|")
+            option, eq, kind = field.partition("=")
+            value_type = _type(name, kind) if eq else None
+            aliases = option.split("|")
             for alias in aliases:
-                options[alias] = (aliases[-1], takes_value, admin_only)
-    return Spec(name, shape, options, max_positional, rest)
+                spec.options[alias] = (aliases[-1], value_type, admin_only)
+        else:
+            raise RegistryError("%s: unknown token %r" % (name, field))
+    if spec.properties is not None and spec.positionals:
+        raise RegistryError("%s: a row takes properties or positionals, not both" % name)
+    return spec
 
 
-def _line(text, name):
-    """The fields of ``name``'s line in ``text`` (found, not parsed: the gate needs one line)."""
+def _one_of(name, value, choices):
+    if value not in choices:
+        raise RegistryError("%s: %r is not one of %s" % (name, value, sorted(choices)))
+    return value
+
+
+def _type(name, kind):
+    if not _known_type(kind):
+        raise RegistryError("%s: unknown value type %r" % (name, kind))
+    return kind
+
+
+def _row(text, name):
+    """The tokens of ``name``'s row in ``text`` (found, not parsed: the gate needs one row)."""
     at = text.find("\n" + name + " ")
     if at < 0:
         return None
-    end = text.find("\n", at + 1)
-    return text[at + 1:end].split()
+    fields = []
+    end = at
+    first = True
+    while True:
+        start = end + 1
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        line = text[start:end]
+        if not first and not line[:1].isspace():
+            break
+        first = False
+        fields.extend(line.partition("#")[0].split())
+        if end >= len(text):
+            break
+    return fields[1:]
+
+
+def canonical(command):
+    """The command Dokku actually runs for ``command`` (its plugin aliases resolved)."""
+    prefix, sep, rest = command.partition(":")
+    target = PLUGIN_ALIASES.get(prefix)
+    if target is None:
+        return command
+    return target + sep + rest
 
 
 def lookup(command):
-    """The spec for ``command``, or ``None`` when the table does not know it."""
-    if not command or " " in command or "\n" in command:
+    """The spec for ``command`` (aliases resolved), or ``None`` when the registry does not know it."""
+    if not command or " " in command or "\n" in command or "#" in command:
         return None
-    fields = _line(_CORE, command)
+    command = canonical(command)
+    if command.startswith(("teams:", "team:")):
+        verb = command.partition(":")[2]
+        command = "teams:" + TEAMS_ALIASES.get(verb, verb)
+    fields = _row(ROWS, command)
     if fields is not None:
-        return _parse(command, fields[1:])
+        return _parse(command, fields)
     kind, sep, verb = command.partition(":")
     if sep and kind in DATASTORE_TYPES:
-        fields = _line(_DATASTORE, verb)
+        fields = _row(DATASTORE_ROWS, verb)
         if fields is not None:
-            return _parse(command, fields[1:])
+            return _parse(command, fields)
     return None
 
 
+def _names(text):
+    return [line.split()[0] for line in text.splitlines()
+            if line[:1] not in ("", " ", "\t", "#") and line.split()]
+
+
+def all_commands():
+    """Every command name of the registry: core, the gate's forms and teams verbs."""
+    return _names(ROWS)
+
+
 def core_commands():
-    """Every core command name the table knows."""
-    return [line.split()[0] for line in _CORE.strip().splitlines()]
+    """Every Dokku core command the registry knows (not the gate's forms, not teams verbs)."""
+    return [name for name in _names(ROWS) if lookup(name).scope not in ("form", "teams")]
 
 
 def datastore_verbs():
-    return [line.split()[0] for line in _DATASTORE.strip().splitlines()]
+    return _names(DATASTORE_ROWS)
+
+
+def teams_verbs():
+    return [name.partition(":")[2] for name in _names(ROWS) if name.startswith("teams:")]
 
 
 def host_escape_commands():
     """Commands no glob grants: they can reach the host outside Dokku's sandbox. A team gets
     one only by naming it literally, and every tool that shows the policy flags it."""
-    names = [name for name in core_commands() if lookup(name).shape.startswith("escape")]
+    names = [name for name in core_commands() if lookup(name).literal]
     names += ["%s:%s" % (kind, verb) for kind in sorted(DATASTORE_TYPES) for verb in datastore_verbs()
-              if lookup("%s:%s" % (kind, verb)).shape.startswith("escape")]
+              if lookup("%s:%s" % (kind, verb)).literal]
     return frozenset(names)
 
 
 def admin_only_commands():
     """Commands that are admin-only whatever their arguments."""
-    return frozenset(name for name in core_commands() if lookup(name).shape in ("admin", "escape-admin"))
+    return frozenset(name for name in core_commands() if lookup(name).scope == "admin")
 
 
 def is_host_escape(command):
     spec = lookup(command)
-    return spec is not None and spec.shape.startswith("escape")
+    return spec is not None and spec.literal
 
 
 def is_admin_only(command):
     spec = lookup(command)
-    return spec is not None and spec.shape in ("admin", "escape-admin")
+    return spec is None or spec.admin_only
 
 
 # Pseudo-commands of the gate's own forms (see request.py), for tools that list commands.
-PSEUDO = frozenset(("git-receive-pack", "git-upload-pack", "docker:pull", "docker:tag", "docker:version"))
+PSEUDO = frozenset(name for name in _names(ROWS) if _row(ROWS, name)[:1] == ["form"])

@@ -11,7 +11,8 @@ team's people; they get no member rights unless they are members too.
 
 from __future__ import annotations
 
-from .names import ADMIN_TEAM
+from .errors import EX_DENIED, EX_MALFORMED
+from .names import ADMIN_TEAM, is_app_team
 
 VIEW_VERSION = 1
 
@@ -20,15 +21,6 @@ DEFAULT_PROGRAMS = {
     "docker": "/usr/bin/docker",
     "docker-over-ssh": "/usr/local/bin/docker-over-ssh",
 }
-
-# teams:* verbs and who may use them (the owner/admin rules of Dokku Pro).
-TEAM_VERBS_ANYONE = frozenset(("whoami", "list", "team-report", "report", "whois"))
-TEAM_VERBS_OWNER = frozenset(("member-add", "member-remove", "owner-add", "owner-remove",
-                              "members-add", "members-remove", "owners-add", "owners-remove", "destroy"))
-TEAM_VERBS_ADMIN = frozenset(("create", "command-add", "command-remove", "app-add", "app-remove",
-                              "service-add", "service-remove", "commands-add", "commands-remove",
-                              "apps-add", "apps-remove", "services-add", "services-remove"))
-
 
 def compile_view(state, user, fingerprints):
     """The view the gate reads for ``user``: their teams' effective grants, nothing else.
@@ -111,20 +103,31 @@ def service_missing(service):
 
 
 class Decision(object):
-    __slots__ = ("allowed", "reason", "code", "request", "argv", "team", "filter_apps", "filter_all")
+    """Allowed or not, and why. ``reason`` is what the caller is told; ``detail`` is the real
+    reason when that differs (an app answered as missing that exists, ...), for the admin's audit
+    log and ``dokku-teams check`` only."""
 
-    def __init__(self, allowed, reason, request, argv=None, team=None):
+    __slots__ = ("allowed", "reason", "code", "request", "argv", "team", "filter_apps", "filter_all", "detail")
+
+    def __init__(self, allowed, reason, request, argv=None, team=None, code=None, detail=None):
         self.allowed = allowed
         self.reason = reason
-        self.code = 0 if allowed else 77
+        self.code = 0 if allowed else (EX_DENIED if code is None else code)
         self.request = request
         self.argv = argv
         self.team = team
         self.filter_apps = None     # for listings: the apps the caller may see
         self.filter_all = False
+        self.detail = detail
+
+    @property
+    def decision(self):
+        return "allow" if self.allowed else ("malformed" if self.code == EX_MALFORMED else "deny")
 
     def as_dict(self):
-        out = {"decision": "allow" if self.allowed else "deny", "reason": self.reason}
+        out = {"decision": self.decision, "reason": self.reason}
+        if self.detail:
+            out["detail"] = self.detail
         out.update(self.request.as_dict())
         out["argv"] = self.argv
         out["team"] = self.team
@@ -137,8 +140,19 @@ def _argv(request, programs):
     return [programs[request.program]] + list(request.argv)
 
 
-def decide(view, request, programs=None):
-    """Allow or deny ``request`` for the user whose compiled ``view`` is given, and say why."""
+def _team_may_grant(team, request):
+    """An app team (``dokku@app--APP``, made when a user created APP) holds ``*`` for that app's
+    own commands only: never a command that touches no app, creates an app or lists."""
+    if not is_app_team(team["team"]):
+        return True
+    return bool(request.apps) and not request.new_apps and not request.output_filter
+
+
+def decide(view, request, programs=None, held=None):
+    """Allow or deny ``request`` for the user whose compiled ``view`` is given, and say why.
+
+    ``held(app)`` answers, for a new app name (apps:create/rename/clone), whether another team
+    holds that name or it exists on the host; without it every new name counts as free."""
     programs = programs or DEFAULT_PROGRAMS
     if view["admin"]:
         decision = Decision(True, "admin (member of %s)" % ADMIN_TEAM, request, _argv(request, programs), ADMIN_TEAM)
@@ -146,6 +160,8 @@ def decide(view, request, programs=None):
         return decision
     if request.program == "teams":
         return _decide_teams(view, request)
+    if request.invalid_reason:
+        return Decision(False, request.invalid_reason, request, code=EX_MALFORMED)
     if request.unknown_options:
         return Decision(False, "option %s is not accepted by %s" % (request.unknown_options[0], request.command),
                         request)
@@ -156,16 +172,24 @@ def decide(view, request, programs=None):
     # same whether it exists or not (decided from the view alone, so it takes the same time).
     for app in request.apps:
         if not any(_grants_app(team, app) for team in teams):
-            return Decision(False, "App %s does not exist" % app, request)
-    for service in request.services:
+            return Decision(False, "App %s does not exist" % app, request,
+                            detail="no team of %s grants the app %s" % (view["user"], app))
+    for service in tuple(request.services) + tuple(request.new_services):
         if not any(_grants_service(team, service) for team in teams):
-            return Decision(False, service_missing(service), request)
-    for service in request.new_services:
-        if not any(_grants_service(team, service) for team in teams):
-            return Decision(False, service_missing(service), request)
+            return Decision(False, service_missing(service), request,
+                            detail="no team of %s grants the %s service %s" % (view["user"], service[0], service[1]))
+    for app in request.new_apps:
+        # A name another team holds, or an app that exists, is answered like a missing app:
+        # creating it must neither take it over nor tell that it exists.
+        if not any(_grants_app(team, app) for team in teams if not is_app_team(team["team"])) \
+                and held is not None and held(app):
+            return Decision(False, "App %s does not exist" % app, request,
+                            detail="the new app name %s is held by another team or exists on the host" % app)
     command = request.command
     literal_only = request.escape
     for team in teams:
+        if not _team_may_grant(team, request):
+            continue
         if not grants_command(team["commands"], command, literal_only):
             continue
         if not all(_grants_app(team, app) for app in request.apps):
@@ -188,6 +212,11 @@ def _listing_scope(decision, teams, command):
     kind = decision.request.output_filter
     names = set()
     for team in teams:
+        if is_app_team(team["team"]):
+            # The apps the user created are theirs to see wherever the listing is granted.
+            if kind == "apps":
+                names.update(team["apps"])
+            continue
         if not grants_command(team["commands"], command, False):
             continue
         if kind == "apps":
@@ -205,20 +234,21 @@ def _listing_scope(decision, teams, command):
 
 
 def _decide_teams(view, request):
+    spec = request.spec
     verb = request.command.partition(":")[2]
     args = request.teams_args
-    if verb in TEAM_VERBS_ANYONE:
+    if spec is None:
+        return Decision(False, "unknown teams command teams:%s" % verb, request)
+    if spec.who == "anyone":
         return Decision(True, "teams:%s is open to every user" % verb, request)
-    if verb in TEAM_VERBS_ADMIN:
+    if spec.who == "admin":
         return Decision(False, "teams:%s is restricted to admins" % verb, request)
-    if verb in TEAM_VERBS_OWNER:
-        team = args[0] if args else ""
-        if team == ADMIN_TEAM:
-            # Owning dokku@admin (a state that should not exist) never makes anyone an admin.
-            return Decision(False, "only admins may change %s" % ADMIN_TEAM, request)
-        if team in view["owns"]:
-            return Decision(True, "owner of team %s" % team, request, team=team)
-        if team in view["member_of"]:
-            return Decision(False, "only owners of team %s may do that" % team, request)
-        return Decision(False, "Team %s does not exist" % team if team else "teams:%s needs a team" % verb, request)
-    return Decision(False, "unknown teams command teams:%s" % verb, request)
+    team = args[0] if args else ""
+    if team == ADMIN_TEAM:
+        # Owning dokku@admin (a state that should not exist) never makes anyone an admin.
+        return Decision(False, "only admins may change %s" % ADMIN_TEAM, request)
+    if team in view["owns"]:
+        return Decision(True, "owner of team %s" % team, request, team=team)
+    if team in view["member_of"]:
+        return Decision(False, "only owners of team %s may do that" % team, request)
+    return Decision(False, "Team %s does not exist" % team if team else "teams:%s needs a team" % verb, request)

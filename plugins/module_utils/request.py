@@ -10,7 +10,7 @@ Whatever it cannot place exactly it refuses (``Malformed``) or marks admin-only;
 
 from __future__ import annotations
 
-from . import commands, images
+from . import commands, images, valuetypes
 from .errors import Malformed
 from .names import APP, COMMAND, SERVICE_NAME, Pattern, show
 
@@ -20,6 +20,8 @@ _TEAMS_ARG = Pattern(_TEAMS_ARG_CHARS, _TEAMS_ARG_CHARS, 128)
 # A plain option name (before any '='): '-x' or '--long-name'.
 _OPTION_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
 _OPTION_NAME = Pattern("-", _OPTION_CHARS, 64, 2)
+# A property name as shown in a reason (anything else is not echoed).
+_PROPERTY = Pattern("abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz0123456789-", 64)
 
 # Refused for everyone, wherever they stand: they change how Dokku itself runs or parses.
 _REFUSED = {"--": "'--' is not accepted", "--trace": "--trace is not accepted",
@@ -30,7 +32,8 @@ class Request(object):
     """A parsed command. ``argv`` is the argument list after the program."""
 
     __slots__ = ("command", "program", "argv", "apps", "new_apps", "services", "new_services",
-                 "admin_reason", "unknown_options", "output_filter", "image_app", "escape", "teams_args")
+                 "admin_reason", "unknown_options", "output_filter", "image_app", "escape", "teams_args",
+                 "spec", "handler", "invalid_reason")
 
     def __init__(self, command, program, argv):
         self.command = command          # the name grants are matched against
@@ -46,6 +49,9 @@ class Request(object):
         self.image_app = None           # git:load-image: the only app the image stream may carry
         self.escape = False             # a host escape: only a literal grant allows it
         self.teams_args = ()
+        self.spec = None                # the registry row (None for the gate's own forms)
+        self.handler = "exec"           # exec | listing | spool | record | teams
+        self.invalid_reason = None      # a value failed its type: malformed for non-admins
 
     def as_dict(self):
         return {"command": self.command, "apps": list(self.apps) + list(self.new_apps),
@@ -79,7 +85,7 @@ def parse(words):
             raise Malformed("--app needs an app and a command")
         app, command = _app(words[1]), words[2]
         spec = commands.lookup(command)
-        if spec is None or not (spec.shape in ("app", "escape") or spec.shape.startswith("app,")):
+        if spec is None or spec.scope not in ("app", "app,new"):
             raise Malformed("--app cannot be used with this command")
         request = _dokku([command, app] + words[3:])
         if request.apps[:1] != (app,):
@@ -93,10 +99,13 @@ def parse(words):
         return _docker_over_ssh(words)
     if head == "docker":
         return _docker(words)
-    if head.startswith("teams:"):
-        request = Request(head, "teams", words)
+    if head.startswith(("teams:", "team:")):
         if not COMMAND.match(head):
             raise Malformed("unknown command")
+        spec = commands.lookup(head)
+        request = Request(spec.name if spec is not None else head, "teams", words)
+        request.spec = spec
+        request.handler = "teams"
         for arg in words[1:]:
             if not _TEAMS_ARG.match(arg):
                 raise Malformed("invalid argument %s for %s" % (show(arg), head))
@@ -140,147 +149,176 @@ def _docker(words):
 
 
 def _dokku(words):
-    command = words[0]
-    if not COMMAND.match(command):
-        raise Malformed("unknown command %s" % show(command))
+    typed = words[0]
+    if not COMMAND.match(typed):
+        raise Malformed("unknown command %s" % show(typed))
+    command = commands.canonical(typed)
     spec = commands.lookup(command)
-    known = spec is not None
-    if not known:
-        # Fail closed: an unknown command is app-scoped on its first positional argument.
-        spec = commands.Spec(command, "app", {}, None, False)
-    request = Request(command, "dokku", list(words))
-    positionals, unknown, admin_options = _options(spec, words[1:])
-    request.unknown_options = tuple(unknown)
-    shape = spec.shape
-    if admin_options:
-        request.admin_reason = "%s is restricted to admins" % admin_options[0]
-    if shape in ("admin", "escape-admin"):
+    # Dokku runs the alias's target: grants, the audit and the argv all name that command.
+    request = Request(command, "dokku", [command] + list(words[1:]))
+    if spec is None or spec.scope in ("form", "teams"):
+        request.admin_reason = "%s is not a command the gate knows; it is restricted to admins" % show(typed)
+        return request
+    request.spec = spec
+    request.escape = spec.literal
+    request.handler = spec.handler
+    positionals = _options(spec, words[1:], request)
+    scope = spec.scope
+    if scope == "admin":
         request.admin_reason = "%s is restricted to admins" % command
-        request.escape = shape == "escape-admin"
         return request
-    if shape == "none" or shape == "applist":
-        if shape == "applist":
-            request.output_filter = "apps"
-        return request
-    if admin_options:
+    if request.admin_reason:
         # --global / --all / --all-apps: the positionals are not an app (config:set --global K=V).
         return request
-    if spec.max_positional is not None and len(positionals) > spec.max_positional:
-        raise Malformed("%s takes at most %d argument(s) here (files on the server are not accepted;"
-                        " send them on stdin)" % (command, spec.max_positional))
-    kind = command.partition(":")[0]
-    # A datastore host escape (<type>:backup-schedule) is scoped on its service, not on an app.
-    if shape == "app" or (shape == "escape" and not (known and kind in commands.DATASTORE_TYPES)):
-        request.escape = shape == "escape"
-        if not positionals:
-            request.admin_reason = request.admin_reason or "%s without an app is restricted to admins" % command
-            return request
-        request.apps = (_app(positionals[0]),)
-        properties = commands.ADMIN_PROPERTIES.get(command)
-        if properties and len(positionals) > 1 and positionals[1] in properties:
-            request.admin_reason = "%s %s is restricted to admins" % (command, positionals[1])
-        if command == "git:load-image":
-            _load_image(request, positionals)
-        elif command == "git:from-image":
-            _from_image(request, positionals)
+    if scope in ("none", "applist", "servicelist"):
+        if scope == "applist":
+            request.output_filter = "apps"
+        elif scope == "servicelist":
+            request.output_filter = "services:" + command.partition(":")[0]
+        _typed_rest(spec, positionals, request)
         return request
-    if shape == "new":
+    kind = command.partition(":")[0]
+    if scope == "new":
         if len(positionals) != 1:
             raise Malformed("%s takes exactly one app" % command)
         request.new_apps = (_app(positionals[0]),)
         return request
-    if shape == "app,new":
+    if scope == "app,new":
         if len(positionals) != 2:
             raise Malformed("%s takes an app and a new app name" % command)
         request.apps = (_app(positionals[0]),)
         request.new_apps = (_app(positionals[1], "new app"),)
         return request
-    if shape == "servicelist":
-        request.output_filter = "services:" + kind
-        return request
     if not positionals:
-        request.admin_reason = request.admin_reason or "%s without a service is restricted to admins" % command
+        what = "an app" if scope.startswith("app") else "a service"
+        request.admin_reason = "%s without %s is restricted to admins" % (command, what)
+        return request
+    if scope == "app":
+        request.apps = (_app(positionals[0]),)
+        _typed_rest(spec, positionals[1:], request)
+        if spec.handler == "spool":
+            request.image_app = request.apps[0]
         return request
     request.services = (_service(kind, positionals[0]),)
-    if shape == "service,app":
-        if len(positionals) < 2:
+    rest = positionals[1:]
+    if scope == "service,app":
+        if not rest:
             raise Malformed("%s takes a service and an app" % command)
-        request.apps = (_app(positionals[1]),)
-    elif shape == "service,new":
-        if len(positionals) < 2:
+        request.apps = (_app(rest[0]),)
+        rest = rest[1:]
+    elif scope == "service,new":
+        if not rest:
             raise Malformed("%s takes a service and a new service name" % command)
-        request.new_services = (_service(kind, positionals[1]),)
-    request.escape = shape == "escape"
+        request.new_services = (_service(kind, rest[0]),)
+        rest = rest[1:]
+    _typed_rest(spec, rest, request)
     return request
 
 
-def _options(spec, words):
-    """Split ``words`` into positionals, options the table does not know, and admin-only options."""
-    positionals, unknown, admin_options = [], [], []
+def _invalid(request, reason):
+    """A value that fails its type: malformed for a non-admin (admins are trusted with it)."""
+    if request.invalid_reason is None:
+        request.invalid_reason = reason
+
+
+def _typed_rest(spec, words, request):
+    """Check the words after the scope's own against the row's properties or positionals."""
+    command = spec.name
+    ctx = request.apps[0] if request.apps else None
+    if spec.properties is not None:
+        if not words:
+            _invalid(request, "%s needs a property" % command)
+            return
+        prop = words[0]
+        kind = spec.properties.get(prop)
+        if kind is None:
+            request.admin_reason = request.admin_reason or "%s %s is restricted to admins" % (
+                command, prop if _PROPERTY.match(prop) else "with this property")
+            return
+        if len(words) > 2:
+            request.admin_reason = request.admin_reason or \
+                "%s %s takes one value here; more are restricted to admins" % (command, prop)
+            return
+        if len(words) == 2 and not valuetypes.check(kind, words[1], ctx):
+            _invalid(request, "%s %s takes %s" % (command, prop, valuetypes.describe(kind)))
+        return
     index = 0
-    passthrough = False
+    for kind, card in spec.positionals:
+        if card in ("1", "?"):
+            if index >= len(words):
+                if card == "1":
+                    _invalid(request, "%s needs %s" % (command, valuetypes.describe(kind)))
+                    return
+                continue
+            if not valuetypes.check(kind, words[index], ctx):
+                _invalid(request, "%s takes %s here" % (command, valuetypes.describe(kind)))
+                return
+            index += 1
+            continue
+        if card == "+" and index >= len(words):
+            _invalid(request, "%s needs %s" % (command, valuetypes.describe(kind)))
+            return
+        for word in words[index:]:
+            if not valuetypes.check(kind, word, ctx):
+                _invalid(request, "%s takes %s here" % (command, valuetypes.describe(kind)))
+                return
+        index = len(words)
+    if index < len(words):
+        request.admin_reason = request.admin_reason or \
+            "%s with %d more argument(s) is restricted to admins" % (command, len(words) - index)
+
+
+def _scope_words(spec):
+    """How many positional words the scope itself takes (after them, ``opts-stop`` begins)."""
+    return 2 if "," in spec.scope else 1
+
+
+def _wants_report_flag(spec):
+    return any(kind == "report-flag" for kind, unused_card in spec.positionals)
+
+
+def _options(spec, words, request):
+    """The positional words of ``words``; options are checked against the row on the way."""
+    positionals = []
+    index = 0
+    stop_after = _scope_words(spec) if spec.opts_stop else None
     while index < len(words):
         word = words[index]
         index += 1
         name = word.partition("=")[0]
         if name in _REFUSED:
             raise Malformed(_REFUSED[name])
-        if passthrough and name in spec.options and spec.options[name][2]:
-            # enter APP --container-id ID: an admin-only option is admin-only after the app too.
-            admin_options.append(name)
+        passthrough = stop_after is not None and len(positionals) >= stop_after
         if passthrough or not word.startswith("-") or word == "-":
             positionals.append(word)
-            if spec.rest and len(positionals) == 1:
-                passthrough = True     # the app is placed; the rest is the command to run
             continue
         option = spec.options.get(name)
-        if name in commands.ADMIN_OPTIONS:
-            admin_options.append(name)
-            if option is None:
-                unknown.append(name)
-            continue
         if option is None:
-            # Shown in the reason: quoted and escaped unless it is a plain option name (a tab can
-            # reach here inside quotes, e.g. docker-options:add web deploy '-v<TAB>/:/x').
-            unknown.append(name if _OPTION_NAME.match(name) else show(name))
+            if name in commands.ADMIN_OPTIONS:
+                request.admin_reason = request.admin_reason or "%s is restricted to admins" % name
+            elif _wants_report_flag(spec) and valuetypes.check("report-flag", word):
+                positionals.append(word)
+            else:
+                request.unknown_options += (name if _OPTION_NAME.match(name) else show(name),)
             continue
-        canonical, takes_value, admin_only = option
+        canonical, value_type, admin_only = option
         if admin_only:
-            admin_options.append(name)
-        if takes_value and "=" not in word:
+            request.admin_reason = request.admin_reason or "%s %s is restricted to admins" % (spec.name, name)
+        if value_type is None:
+            if "=" in word:
+                raise Malformed("option %s takes no value" % name)
+            continue
+        if "=" in word:
+            value = word.partition("=")[2]
+        else:
             if index >= len(words):
                 raise Malformed("option %s needs a value" % name)
             value = words[index]
+            index += 1
             # A value that is itself a refused or admin-only option would reach Dokku's own
             # parser as that option (`--parallel --all`): never let one hide there.
             if value in _REFUSED or value in commands.ADMIN_OPTIONS:
                 raise Malformed("option %s needs a value, not %s" % (name, value))
-            index += 1
-        elif not takes_value and "=" in word:
-            raise Malformed("option %s takes no value" % name)
-    return positionals, unknown, admin_options
-
-
-def _load_image(request, positionals):
-    if len(positionals) < 2:
-        raise Malformed("git:load-image takes an app and an image dokku/APP:TAG")
-    image = images.app_image(positionals[1])
-    if image is None or image[0] != request.apps[0]:
-        raise Malformed("git:load-image takes an image named dokku/%s:TAG" % request.apps[0])
-    request.image_app = request.apps[0]
-
-
-def _from_image(request, positionals):
-    if len(positionals) < 2:
-        raise Malformed("git:from-image takes an app and an image")
-    ref = images.parse(positionals[1])
-    if ref is None:
-        raise Malformed("invalid image reference %s" % show(positionals[1]))
-    owner = ref.local_app
-    if ref.host is None and owner is None:
-        raise Malformed("git:from-image takes dokku/APP:TAG or an image on a named registry"
-                        " (host.name[:port]/path:tag), not a local base image")
-    if owner is not None and owner != request.apps[0]:
-        raise Malformed("git:from-image accepts only this app's own images (dokku/%s:TAG)" % request.apps[0])
-    if ref.tag is None and ref.digest is None:
-        raise Malformed("image reference needs a tag or a digest")
+        if not valuetypes.check(value_type, value):
+            _invalid(request, "option %s takes %s" % (name, valuetypes.describe(value_type)))
+    return positionals
