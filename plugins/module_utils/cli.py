@@ -202,14 +202,21 @@ def cmd_check(ctx, args):
     user = check_user(opts.values["--user"])
     raw = " ".join(opts.positionals)
     try:
-        current = _store(ctx).load()
+        # The gate refuses everything on a state the writers did not seal: so does check.
+        from .gate import _check_state_files
+        from .newapps import held_by_others
+        store = _store(ctx)
+        _check_state_files(store.state_dir)
+        current = store.load()
         if user not in current["users"]:
             decision = None
         else:
             from . import sshkeys
             prints = [sshkeys.parse_key(key).fingerprint for key in current["users"][user]["keys"]]
-            programs = _config(ctx).programs() if ctx["config"] else None
-            decision = evaluate(compile_view(current, user, prints), raw, programs)
+            config = _config(ctx) if ctx["config"] else None
+            programs = config.programs() if config else None
+            held = held_by_others(current, user, config.home if config else None)
+            decision = evaluate(compile_view(current, user, prints), raw, programs, held)
     except StateError as error:
         result = {"decision": "error", "reason": error.message, "command": None, "apps": [], "services": [],
                   "argv": None, "team": None}
@@ -228,10 +235,12 @@ def _print_decision(result, as_json):
     if as_json:
         _out(json.dumps(result, sort_keys=True) + "\n")
         return
-    rows = [("Decision", result["decision"]), ("Reason", result["reason"]),
-            ("Command", result["command"] or ""), ("Apps", " ".join(result["apps"])),
-            ("Services", " ".join("%s:%s" % (s["type"], s["name"]) for s in result["services"])),
-            ("Team", result.get("team") or ""), ("Argv", " ".join(result["argv"] or []))]
+    rows = [("Decision", result["decision"]), ("Reason", result["reason"])]
+    if result.get("detail"):
+        rows.append(("Why", result["detail"]))   # the real reason, which the user is not told
+    rows += [("Command", result["command"] or ""), ("Apps", " ".join(result["apps"])),
+             ("Services", " ".join("%s:%s" % (s["type"], s["name"]) for s in result["services"])),
+             ("Team", result.get("team") or ""), ("Argv", " ".join(result["argv"] or []))]
     _out("=====> Check\n" + "".join("       %-10s%s\n" % (label + ":", value) for label, value in rows))
 
 

@@ -15,6 +15,8 @@ class Refusal(object):
     """A malformed command: refused before any policy is consulted."""
 
     allowed = False
+    decision = "malformed"
+    detail = None
     code = EX_MALFORMED
     request = None
     argv = None
@@ -30,12 +32,13 @@ class Refusal(object):
                 "services": [], "argv": None, "team": None}
 
 
-def evaluate(view, raw, programs=None):
-    """Split, parse and decide ``raw`` (bytes or str) for the user whose view is given."""
+def evaluate(view, raw, programs=None, held=None):
+    """Split, parse and decide ``raw`` (bytes or str) for the user whose view is given
+    (``held``: see ``policy.decide``)."""
     try:
         if raw is None or (raw.strip() if isinstance(raw, str) else raw.strip(b" \t")) in ("", b""):
             raise Malformed("no shell access")
         request = parse(split_command(raw))
     except Malformed as error:
         return Refusal(error.message)
-    return decide(view, request, programs)
+    return decide(view, request, programs, held)

@@ -86,6 +86,7 @@ class Gate(object):
         self.view = None
         self.account = None   # (name, uid, gid) to run as, or None when not dropping
         self.dropped = False
+        self._held = None
 
     # -- audit ---------------------------------------------------------------------------------
 
@@ -213,26 +214,33 @@ class Gate(object):
         self.view = view
         return view
 
+    def held(self, app):
+        """For apps:create/rename/clone: whether another team holds the new name (this reads
+        the whole state, so only the commands that create apps pay for it)."""
+        if self._held is None:
+            from . import newapps, store
+            self._held = newapps.held_by_others(store.Store(self.state_dir).load(), self.user, self.config.home)
+        return self._held(app)
+
     def run(self):
         self.prepare_account()
         view = self.load_view()
-        decision = evaluate(view, self.raw, self.config.programs())
+        decision = evaluate(view, self.raw, self.config.programs(), self.held)
         request = decision.request
         if not decision.allowed:
-            kind = "malformed" if decision.code == EX_MALFORMED else "deny"
-            self.audit(kind, decision.reason, decision.code, request)
+            self.audit(decision.decision, decision.reason, decision.code, request, decision.detail)
             say(decision.reason)
             return decision.code
-        if request.program == "teams":
+        handler = request.handler
+        if handler == "teams":
             self.audit("allow", decision.reason, 0, request)
             return self.teams(request)
         if request.image_app:
             return self.load_image(decision)
-        if request.output_filter and not decision.filter_all:
+        if handler == "listing" and not decision.filter_all:
             self.audit("allow", decision.reason, 0, request)
             return self.listing(decision)
-        command = request.command
-        if (command == "apps:create" and not view["admin"]) or command in ("apps:rename", "apps:clone"):
+        if handler == "record" and (request.command != "apps:create" or not view["admin"]):
             self.audit("allow", decision.reason, 0, request)
             return self.then_record(decision)
         self.audit("allow", decision.reason, 0, request)
