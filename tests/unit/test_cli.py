@@ -313,3 +313,30 @@ def test_doctor_compares_authorized_keys_with_the_state(policy, tmp_path):
         handle.write(ed25519_line("smuggled") + "\n")
     doctor = run(None, "--config", str(config), "doctor")
     assert doctor.returncode == 75 and "does not match the state" in doctor.stderr
+
+
+def test_check_refuses_like_the_gate_on_a_state_copied_back_behind_the_writers(policy, tmp_path):
+    """The gate refuses everything (75) on a state.json the writers did not seal; check gives the
+    gate's decision, so it answers 75 too (it used to allow on a tampered file)."""
+    path = os.path.join(str(policy), "state.json")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    os.unlink(path)
+    with open(path, "wb") as handle:           # the same bytes, another file: not the sealed one
+        handle.write(data)
+    os.chmod(path, 0o600)
+    result = run(policy, "check", "--user", "alice", "--format", "json", "--", "config:set web A=1")
+    assert result.returncode == 75, result.stdout + result.stderr
+    assert json.loads(result.stdout)["decision"] == "error"
+    assert run(policy, "recover").returncode == 0
+    assert run(policy, "check", "--user", "alice", "--", "config:set web A=1").returncode == 0
+
+
+def test_check_shows_the_admin_the_real_reason_behind_an_opaque_answer(policy):
+    result = run(policy, "check", "--user", "alice", "--format", "json", "--", "ps:restart ops-app")
+    assert result.returncode == 77
+    answer = json.loads(result.stdout)
+    assert answer["reason"] == "App ops-app does not exist"
+    assert answer["detail"] == "no team of alice grants the app ops-app"
+    text = run(policy, "check", "--user", "alice", "--", "ps:restart ops-app").stdout
+    assert "Why:" in text and "no team of alice grants the app ops-app" in text

@@ -777,3 +777,26 @@ def test_unprivileged_gate_runs_only_with_drop_privileges_false(world, drop, cod
     assert len(calls) == (1 if code == 0 else 0)
     if calls:
         assert calls[0]["uid"] == 65534 and calls[0]["env"] == expected_env(world, "alice")
+
+
+def test_the_audit_line_keeps_the_real_reason_the_user_is_not_told(world):
+    before = world.audit_lines()
+    result = world.run("alice", world.fp["alice"], b"ps:restart other-app")
+    assert result.returncode == 77
+    assert result.stderr == b"!     App other-app does not exist\n"
+    record = assert_one_escaped_line(before, world.audit_lines())
+    assert record["reason"] == "App other-app does not exist; no team of alice grants the app other-app"
+
+
+def test_a_new_app_name_another_team_holds_is_refused_before_anything_runs(world):
+    world.team("billing", members=["bob"], commands=["*"], apps=["billing"])
+    before = world.audit_lines()
+    result = world.run("alice", world.fp["alice"], b"apps:create billing")
+    assert result.returncode == 77
+    assert result.stderr == b"!     App billing does not exist\n"
+    assert world.calls_made() == []
+    record = assert_one_escaped_line(before, world.audit_lines())
+    assert "held by another team" in record["reason"]
+    # A free name is created and recorded as the creator's app team.
+    assert world.run("alice", world.fp["alice"], b"apps:create fresh").returncode == 0
+    assert [call["argv"][1:] for call in world.calls_made()] == [["apps:create", "fresh"]]
