@@ -147,13 +147,15 @@ def _tags_from_manifest(document, app):
 
 def _tags_from_index(document, app, blobs, depth=0):
     _fields(document, _INDEX_FIELDS, "index.json")
-    manifests = document.get("manifests") or []
+    manifests = document.get("manifests")
+    manifests = [] if manifests is None else manifests
     if not isinstance(manifests, list):
         raise Refused("image archive has a malformed index.json")
     tags = []
     for entry in manifests:
         _fields(entry, _DESCRIPTOR_FIELDS, "index.json")
-        annotations = entry.get("annotations") or {}
+        annotations = entry.get("annotations")
+        annotations = {} if annotations is None else annotations
         if not isinstance(annotations, dict) or not all(isinstance(v, str) for v in annotations.values()):
             raise Refused("image archive has a malformed index.json")
         for key in annotations:

@@ -82,13 +82,14 @@ def usage(dir_fd, user):
 class Upload(object):
     """stdin -> ``fd`` (a spool file in ``dir_fd``), under the config's limits."""
 
-    def __init__(self, config, dir_fd, fd, user, stdin=0, clock=time.monotonic):
+    def __init__(self, config, dir_fd, fd, user, stdin=0, clock=time.monotonic, statvfs=os.fstatvfs):
         self.config = config
         self.dir_fd = dir_fd
         self.fd = fd
         self.user = user
         self.stdin = stdin
         self.clock = clock
+        self.statvfs = statvfs
         self.received = 0
         self.unchecked = 0
         self.deadline = None
@@ -98,7 +99,7 @@ class Upload(object):
     def check_space(self, more):
         """Refuse when ``more`` bytes would break a cap or eat into the reserve."""
         config = self.config
-        vfs = os.fstatvfs(self.fd)
+        vfs = self.statvfs(self.fd)
         if vfs.f_bavail * vfs.f_frsize - more < config.spool_reserve_bytes:
             raise Denied("the server's image spool is full right now (spool_reserve_bytes); try later")
         total, mine = usage(self.dir_fd, self.user)
