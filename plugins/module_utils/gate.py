@@ -16,8 +16,10 @@ absolute path with an argument list and a fresh environment (``NAME``, ``FINGERP
 owns stdin, stdout and stderr. A few commands need the gate around them:
 
 - ``teams:*``: performed here, as root, on the store (``teamverbs.execute``);
-- ``git:load-image``: the stream is spooled to a root-only file, its image names checked
-  (``imagearchive``), then the file becomes the target's stdin;
+- ``git:load-image``: the stream is parsed strictly as it arrives and its canonical form
+  spooled to a root-only file under the upload limits (``upload``, ``tarcanon``); its image
+  names are checked (``imagearchive``), then that file, reopened read-only, becomes the
+  target's stdin: ``docker load`` reads what was checked, never the client's bytes;
 - ``apps:list`` / ``<type>:list`` for a user with a partial view: the output is filtered;
 - ``apps:create|rename|clone``: the target runs as a child; on success the grants are
   recorded or carried over (``state``), under the store's lock.
@@ -42,7 +44,6 @@ from .names import USER
 
 GENERIC = "access control is unavailable; ask an admin to run dokku-teams doctor"
 REVOKED = "this key is no longer authorised"
-CHUNK = 1024 * 1024
 MAX_LISTING_BYTES = 64 * 1024 * 1024
 _FP_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=:")
 
@@ -360,9 +361,10 @@ class Gate(object):
     # -- git:load-image ------------------------------------------------------------------------
 
     def load_image(self, decision):
-        """Spool the stream, check every image name in it, then feed it to the target."""
+        """Read the stream as it arrives, parse it strictly and spool its canonical form,
+        check every image name in it, then feed that file (read-only) to the target."""
         request = decision.request
-        from . import fsutil
+        from . import fsutil, upload
         spool_dir = self.config.spool_dir
         try:
             os.mkdir(spool_dir, 0o700)
@@ -375,8 +377,8 @@ class Gate(object):
             dir_fd = fsutil.open_trusted_dir(spool_dir)
         except StateError as error:
             raise _Fail(EX_STATE, "spool directory unusable: %s" % error.message, GENERIC)
-        _remove_stale_spool_files(dir_fd)
-        name = "load-%d-%s" % (os.getpid(), os.urandom(8).hex())
+        upload.remove_stale(dir_fd)
+        name = upload.spool_name(self.user)
         fd = None
         linked = False
         try:
@@ -384,7 +386,13 @@ class Gate(object):
                 fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
                              dir_fd=dir_fd)
                 linked = True
-                self._spool(fd, self.config.max_image_bytes)
+                stream = upload.Upload(self.config, dir_fd, fd, self.user)
+                stream.start()
+                # One line before a byte is read: a held or endless upload is on the record.
+                self.audit("allow", decision.reason, 0, request, "upload started; image names are checked"
+                           " when it ends")
+                from . import imagearchive
+                tags = imagearchive.canonicalise(stream.read, stream.write, stream.pread, request.image_app)
             except Denied as error:
                 self.audit("deny", error.message, EX_DENIED, request)
                 say(error.message)
@@ -392,21 +400,16 @@ class Gate(object):
             except OSError as error:
                 raise _Fail(EX_STATE, "cannot spool the image stream: %s" % error.strerror,
                             "the image stream could not be stored on the server (%s)" % error.strerror)
-            from . import imagearchive
-            os.lseek(fd, 0, 0)
-            handle = os.fdopen(os.dup(fd), "rb")
-            try:
-                tags = imagearchive.inspect(handle, request.image_app)
-            except Denied as error:
-                self.audit("deny", error.message, EX_DENIED, request)
-                say(error.message)
-                return EX_DENIED
-            finally:
-                handle.close()
             self.audit("allow", decision.reason, 0, request, "image names: %s" % " ".join(tags))
-            os.lseek(fd, 0, 0)
+            # The target gets the checked file read-only: it cannot change what was checked.
+            reader = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+            written, opened = os.fstat(fd), os.fstat(reader)
             os.unlink(name, dir_fd=dir_fd)
             linked = False
+            os.close(fd)
+            fd = reader
+            if (written.st_dev, written.st_ino) != (opened.st_dev, opened.st_ino):
+                raise _Fail(EX_STATE, "the spool file was replaced while it was checked", GENERIC)
             os.dup2(fd, 0)
             os.close(fd)
             fd = None
@@ -424,34 +427,6 @@ class Gate(object):
                 os.close(fd)
             if dir_fd is not None:
                 os.close(dir_fd)
-
-    @staticmethod
-    def _spool(fd, limit):
-        total = 0
-        while True:
-            chunk = os.read(0, CHUNK)
-            if not chunk:
-                return total
-            total += len(chunk)
-            if total > limit:
-                raise Denied("image stream larger than %d bytes (the gate's max_image_bytes)" % limit)
-            _write_all(fd, chunk)
-
-
-def _remove_stale_spool_files(dir_fd):
-    """Remove spool files left by a gate that was killed mid-stream (its pid is gone)."""
-    try:
-        names = os.listdir(dir_fd)
-    except OSError:
-        return
-    for name in names:
-        pid = name.split("-")[1] if name.startswith("load-") and name.count("-") == 2 else ""
-        if not pid.isdigit() or os.path.exists("/proc/%s" % pid):
-            continue
-        try:
-            os.unlink(name, dir_fd=dir_fd)
-        except OSError:
-            pass
 
 
 def _check_state_files(state_dir):

@@ -21,12 +21,20 @@ Keys and defaults::
     home=/home/dokku
     path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
     spool_dir=/var/lib/dokku-teams/spool
-    max_image_bytes=10737418240
+    max_image_bytes=10737418240          # one git:load-image stream
+    max_spool_bytes=25769803776          # all uploads in progress together (24 GiB)
+    max_user_spool_bytes=11811160064     # one user's uploads in progress together (11 GiB)
+    spool_reserve_bytes=1073741824       # free space the spool's file system keeps (1 GiB)
+    upload_idle_timeout=300              # seconds an upload may send nothing
+    upload_timeout=3600                  # seconds a whole upload may take
     drop_privileges=true
     authorized_keys=/home/ci/.ssh/authorized_keys   # the rest are for the CLI and the modules
     gate=/usr/local/lib/dokku-teams/gate
     allow_pty=false
     ci_user=ci
+
+``spool_dir`` may not hold the audit log: a full spool must never stop the audit line every
+command needs (``spool_reserve_bytes`` keeps room when they share a file system).
 
 (Imported on the gate's start-up path: ``os`` only, no ``re``.)
 """
@@ -52,6 +60,11 @@ DEFAULTS = {
     "path": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "spool_dir": "/var/lib/dokku-teams/spool",
     "max_image_bytes": 10 * 1024 * 1024 * 1024,
+    "max_spool_bytes": 24 * 1024 * 1024 * 1024,
+    "max_user_spool_bytes": 11 * 1024 * 1024 * 1024,
+    "spool_reserve_bytes": 1024 * 1024 * 1024,
+    "upload_idle_timeout": 300,
+    "upload_timeout": 3600,
     "drop_privileges": True,
     # Read by the CLI, the compatibility command and the modules (not by the gate):
     "authorized_keys": "/home/ci/.ssh/authorized_keys",
@@ -64,6 +77,8 @@ _ABSOLUTE = ("state_dir", "audit_log", "dokku", "docker", "docker_over_ssh", "ho
              "authorized_keys", "gate")
 _PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+@-")
 _DIGITS = frozenset("0123456789")
+_COUNTS = ("max_image_bytes", "max_spool_bytes", "max_user_spool_bytes", "spool_reserve_bytes",
+           "upload_idle_timeout", "upload_timeout")
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -105,10 +120,10 @@ def _value(key, text, line_number):
         if not USER.match(text) or text[0] in "@.-":
             raise StateError("gate config line %d: %s must be a user name" % (line_number, key))
         return text
-    if key == "max_image_bytes":
+    if key in _COUNTS:
         if not text or len(text) > 18 or any(c not in _DIGITS for c in text) or int(text) <= 0:
-            raise StateError("gate config line %d: max_image_bytes must be a positive number of bytes"
-                             % line_number)
+            raise StateError("gate config line %d: %s must be a positive number of %s"
+                             % (line_number, key, "seconds" if key.endswith("timeout") else "bytes"))
         return int(text)
     if key == "drop_privileges" or key == "allow_pty":
         if text not in _BOOLEANS:
@@ -133,7 +148,12 @@ def parse(text):
         if key in values:
             raise StateError("gate config line %d: %s is set twice" % (line_number, key))
         values[key] = _value(key, value.strip(" \t"), line_number)
-    return GateConfig(values)
+    config = GateConfig(values)
+    log_dir = config.audit_log.rsplit("/", 1)[0] or "/"
+    spool = config.spool_dir.rstrip("/") + "/"
+    if (log_dir.rstrip("/") + "/").startswith(spool):
+        raise StateError("gate config: the audit log may not be in spool_dir (a full spool would stop it)")
+    return config
 
 
 def load(path=DEFAULT_PATH):

@@ -1,57 +1,119 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to dokku_ci.teams
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Inspect a ``docker save`` archive before ``git:load-image`` may feed it to ``docker load``.
+"""Turn a ``docker save`` stream into the canonical archive ``git:load-image`` feeds to
+``docker load``, and name every image it carries.
 
 ``docker load`` tags every image the archive names, whatever the command line said, so the
-gate reads the archive first and lets it through only when every name in it is the app's own
-``dokku/APP:TAG``. Names are read from all three places Docker takes them from:
+gate lets an archive through only when every name in it is the app's own ``dokku/APP:TAG``.
+The stream is parsed strictly and re-written as it arrives (``tarcanon``): the check below
+reads the very bytes that are written, and ``docker load`` reads the written file, never the
+client's bytes. Names are read from every place Docker takes them from:
 
-- ``manifest.json``: ``RepoTags`` of every entry (Docker's own format);
+- ``manifest.json``: ``RepoTags`` of every entry (moby/moby image/tarexport/load.go, the
+  graph-driver store; containerd/containerd core/images/archive/importer.go without an
+  ``oci-layout``);
 - ``index.json``: the ``io.containerd.image.name`` and ``org.opencontainers.image.ref.name``
-  annotations of every manifest (the OCI layout Docker 25+ writes);
+  annotations of every manifest (the OCI layout Docker 25+ writes and its containerd store
+  reads: containerd/containerd client/import.go ``imageName``), and those of nested indexes
+  present in the archive;
 - ``repositories``: ``{"dokku/app": {"tag": "id"}}`` (the legacy format).
+
+Docker decodes these with Go's ``encoding/json`` into structs: keys match case-insensitively
+(with Unicode folding: ``ſ`` is ``s``) and the last of two equal keys wins. Python keeps the
+first exact key. So every document is refused when it holds a duplicate key anywhere, a key
+that is not ASCII, or a key that matches a field Docker reads only case-insensitively
+(``repotags``). Values Go would not decode as the field's type are refused too.
 
 The archive itself must be plain: member names relative, no ``..``, no devices, FIFOs or hard
 links. Symbolic links are accepted only in the shape ``docker save`` itself writes them
 (``<id>/layer.tar -> ../<other>/layer.tar`` for a layer shared between images): a relative
 target that stays inside the archive and names a regular file in it.
 
-Only the gate's ``git:load-image`` path imports this module (it needs ``tarfile`` and ``json``).
+Only the gate's ``git:load-image`` path imports this module (it needs ``json``).
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
-import tarfile
 
-from .errors import Denied
+from . import tarcanon
 from .images import parse as parse_image
+from .tarcanon import BLOCK, ZERO_BLOCK, Refused, clean
 
 MAX_MEMBERS = 100000
 MAX_METADATA_BYTES = 8 * 1024 * 1024
-_METADATA = ("manifest.json", "index.json", "repositories")
-_NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
+MAX_NESTED_BYTES = 1024 * 1024
+MAX_NESTING = 4
+COPY_CHUNK = 1024 * 1024
+_METADATA = ("manifest.json", "index.json", "repositories", "oci-layout")
+_IMAGE_NAME = "io.containerd.image.name"
+_REF_NAME = "org.opencontainers.image.ref.name"
+_INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
+                "application/vnd.docker.distribution.manifest.list.v2+json")
+# The struct fields Go decodes each document into (case-insensitive matches).
+_MANIFEST_FIELDS = ("Config", "RepoTags", "Layers", "Parent", "LayerSources")
+_INDEX_FIELDS = ("schemaVersion", "mediaType", "artifactType", "manifests", "subject", "annotations")
+_DESCRIPTOR_FIELDS = ("mediaType", "artifactType", "digest", "size", "urls", "annotations", "data",
+                      "platform")
+_LAYOUT_FIELDS = ("imageLayoutVersion",)
+
+__all__ = ("Refused", "canonicalise")
 
 
-class Refused(Denied):
-    """The archive may not be loaded; the message is one line, safe to show."""
+# -- JSON as Go reads it -----------------------------------------------------------------------
+
+def _pairs(pairs):
+    keys = set()
+    for key, unused_value in pairs:
+        if not key.isascii():
+            raise Refused("image archive metadata has a key that is not ASCII")
+        if key in keys:
+            raise Refused("image archive metadata has a duplicate key")
+        keys.add(key)
+    return dict(pairs)
 
 
-def _clean(name, what="member"):
-    """The normalised relative name of a member, or ``Refused`` for a path trick."""
-    if not isinstance(name, str) or not name or len(name) > 4096:
-        raise Refused("image archive has an invalid %s name" % what)
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
-        raise Refused("image archive has a %s name with a control character" % what)
-    if name.startswith("/"):
-        raise Refused("image archive has an absolute %s name" % what)
-    parts = [part for part in name.split("/") if part not in ("", ".")]
-    if ".." in parts:
-        raise Refused("image archive has a %s name containing '..'" % what)
-    return "/".join(parts)
+def _no_constant(name):
+    raise Refused("image archive metadata has %s, which Docker does not read" % name)
 
+
+def _json(data, where):
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused("image archive has a malformed %s" % where)
+    try:
+        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constant)
+    except ValueError:
+        raise Refused("image archive has a malformed %s" % where)
+    except RecursionError:
+        raise Refused("image archive has a malformed %s" % where)
+
+
+def _fields(document, fields, where):
+    """A JSON object Go decodes into a struct with ``fields``: refuse a key that would match
+    one of them only case-insensitively (Go would use it, Python would not)."""
+    if not isinstance(document, dict):
+        raise Refused("image archive has a malformed %s" % where)
+    folded = dict((field.casefold(), field) for field in fields)
+    for key in document:
+        field = folded.get(key.casefold())
+        if field is not None and field != key:
+            raise Refused("image archive has %s key %r where Docker reads %r" % (where, key, field))
+    return document
+
+
+def _string_list(value, where):
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise Refused("image archive has a malformed %s" % where)
+    return value
+
+
+# -- names ---------------------------------------------------------------------------------------
 
 def _reference_app(reference, app, where):
     """Check one image name from the archive: it must be ``dokku/APP:TAG`` (any Docker Hub
@@ -64,59 +126,64 @@ def _reference_app(reference, app, where):
     return "dokku/%s:%s" % (app, ref.tag)
 
 
-def _json(data, where):
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise Refused("image archive has a malformed %s" % where)
-
-
 def _tags_from_manifest(document, app):
     if not isinstance(document, list) or not document:
         raise Refused("image archive has a malformed manifest.json")
     tags = []
     for entry in document:
-        if not isinstance(entry, dict):
+        _fields(entry, _MANIFEST_FIELDS, "manifest.json")
+        config = entry.get("Config")
+        if not isinstance(config, str):
             raise Refused("image archive has a malformed manifest.json")
-        for key in ("Config", "Layers"):
-            value = entry.get(key)
-            for path in ([value] if key == "Config" else value or []):
-                if not isinstance(path, str):
-                    raise Refused("image archive has a malformed manifest.json")
-                _clean(path, "manifest path")
-        repo_tags = entry.get("RepoTags")
-        if repo_tags is None:
-            continue
-        if not isinstance(repo_tags, list):
+        for path in [config] + _string_list(entry.get("Layers"), "manifest.json"):
+            clean(path, "manifest path")
+        if not isinstance(entry.get("Parent", ""), str) or \
+                not isinstance(entry.get("LayerSources") or {}, dict):
             raise Refused("image archive has a malformed manifest.json")
-        for reference in repo_tags:
+        for reference in _string_list(entry.get("RepoTags"), "manifest.json"):
             tags.append(_reference_app(reference, app, "manifest.json"))
     return tags
 
 
-def _tags_from_index(document, app):
-    if not isinstance(document, dict) or not isinstance(document.get("manifests", []), list):
+def _tags_from_index(document, app, blobs, depth=0):
+    _fields(document, _INDEX_FIELDS, "index.json")
+    manifests = document.get("manifests")
+    manifests = [] if manifests is None else manifests
+    if not isinstance(manifests, list):
         raise Refused("image archive has a malformed index.json")
     tags = []
-    for entry in document.get("manifests", []):
-        if not isinstance(entry, dict):
+    for entry in manifests:
+        _fields(entry, _DESCRIPTOR_FIELDS, "index.json")
+        annotations = entry.get("annotations")
+        annotations = {} if annotations is None else annotations
+        if not isinstance(annotations, dict) or not all(isinstance(v, str) for v in annotations.values()):
             raise Refused("image archive has a malformed index.json")
-        annotations = entry.get("annotations") or {}
-        if not isinstance(annotations, dict):
-            raise Refused("image archive has a malformed index.json")
-        for key in _NAME_ANNOTATIONS:
-            if key not in annotations:
-                continue
-            value = annotations[key]
-            if not isinstance(value, str):
-                raise Refused("image archive has a malformed index.json")
-            if key == "org.opencontainers.image.ref.name" and "/" not in value and ":" not in value \
-                    and "@" not in value:
-                # The OCI ref.name is usually a bare tag ("latest"): it names no repository, so
-                # it cannot put an image under another app's name; still, it must be a tag.
+        for key in annotations:
+            if key.lower() in (_IMAGE_NAME, _REF_NAME) and key not in (_IMAGE_NAME, _REF_NAME):
+                raise Refused("image archive has index.json annotation %r" % key)
+        if _IMAGE_NAME in annotations:
+            tags.append(_reference_app(annotations[_IMAGE_NAME], app, "index.json"))
+        if _REF_NAME in annotations:
+            value = annotations[_REF_NAME]
+            if "/" in value or ":" in value or "@" in value:
+                tags.append(_reference_app(value, app, "index.json"))
+            elif _IMAGE_NAME not in annotations:
+                # Without io.containerd.image.name, containerd takes the bare ref.name itself as
+                # the image's name (client/import.go imageName): a name outside dokku/APP.
+                raise Refused("image archive names an image by a bare tag only (in index.json)")
+            else:
                 _reference_app("dokku/%s:%s" % (app, value), app, "index.json")
-                continue
-            tags.append(_reference_app(value, app, "index.json"))
+        media_type = entry.get("mediaType")
+        digest = entry.get("digest")
+        if media_type is not None and not isinstance(media_type, str) or \
+                digest is not None and not isinstance(digest, str):
+            raise Refused("image archive has a malformed index.json")
+        if media_type in _INDEX_TYPES and isinstance(digest, str):
+            nested = blobs(digest)
+            if nested is not None:
+                if depth >= MAX_NESTING:
+                    raise Refused("image archive nests image indexes too deeply")
+                tags += _tags_from_index(_json(nested, "nested index"), app, blobs, depth + 1)
     return tags
 
 
@@ -132,70 +199,204 @@ def _tags_from_repositories(document, app):
     return tags
 
 
-def inspect(fileobj, app):
-    """Read the archive in ``fileobj`` (seekable, positioned at 0) and return the sorted list of
-    ``dokku/APP:TAG`` names it carries; ``Refused`` when it is malformed, plays a path trick,
-    carries no name, or names anything but ``dokku/APP:*``."""
-    try:
-        archive = tarfile.open(fileobj=fileobj, mode="r:")
-    except (tarfile.TarError, OSError, EOFError, ValueError):
+def image_names(metadata, app, blobs=lambda digest: None):
+    """The sorted ``dokku/APP:TAG`` names the metadata documents carry; ``Refused`` otherwise.
+    ``blobs(digest)`` returns the bytes of a small blob in the archive, or None."""
+    if "manifest.json" not in metadata and "index.json" not in metadata:
+        raise Refused("image stream is not a docker save archive (no manifest.json or index.json)")
+    if "oci-layout" in metadata:
+        _fields(_json(metadata["oci-layout"], "oci-layout"), _LAYOUT_FIELDS, "oci-layout")
+    tags = []
+    if "manifest.json" in metadata:
+        tags += _tags_from_manifest(_json(metadata["manifest.json"], "manifest.json"), app)
+    if "index.json" in metadata:
+        tags += _tags_from_index(_json(metadata["index.json"], "index.json"), app, blobs)
+    if "repositories" in metadata:
+        tags += _tags_from_repositories(_json(metadata["repositories"], "repositories"), app)
+    if not tags:
+        raise Refused("image archive carries no image name: tag it dokku/%s:TAG before docker save" % app)
+    return sorted(set(tags))
+
+
+# -- the stream ----------------------------------------------------------------------------------
+
+class _Input(object):
+    """Exact reads over ``read(n)`` (up to n bytes, b"" at the end)."""
+
+    def __init__(self, read):
+        self._read = read
+        self.buffer = b""
+
+    def some(self, limit):
+        if self.buffer:
+            data, self.buffer = self.buffer[:limit], self.buffer[limit:]
+            return data
+        return self._read(limit)
+
+    def exact(self, size, what="member"):
+        parts = []
+        while size:
+            data = self.some(size)
+            if not data:
+                raise Refused("image stream is truncated (in a %s)" % what)
+            parts.append(data)
+            size -= len(data)
+        return b"".join(parts)
+
+
+def canonicalise(read, write, pread, app):
+    """Parse the archive from ``read`` strictly, write its canonical form through ``write``
+    and return the sorted image names it carries (all ``dokku/APP:TAG``); ``Refused`` when it
+    is compressed, malformed, ambiguous, plays a path trick or names another image.
+    ``pread(offset, size)`` reads back what was written (for nested index blobs)."""
+    source = _Input(read)
+    head = b""
+    while len(head) < BLOCK:
+        data = source.some(BLOCK - len(head))
+        if not data:
+            break
+        head += data
+    kind = tarcanon.compression(head)
+    if kind:
+        raise Refused("image stream is %s-compressed: send the plain output of docker save" % kind)
+    if len(head) < BLOCK:
         raise Refused("image stream is not a docker save archive")
+    source.buffer = head
+    written = [0]
+
+    def emit(data):
+        write(data)
+        written[0] += len(data)
+
     members = {}
     links = []
     metadata = {}
-    try:
-        with archive:
-            count = 0
-            for member in archive:
-                count += 1
-                if count > MAX_MEMBERS:
-                    raise Refused("image archive has too many members")
-                name = _clean(member.name)
-                if not name:
-                    if member.isdir():
-                        continue
-                    raise Refused("image archive has an empty member name")
-                if name in members:
-                    raise Refused("image archive names a member twice")
-                if member.isdir():
-                    members[name] = "dir"
-                elif member.isreg():
-                    members[name] = "file"
-                    if name in _METADATA:
-                        if member.size > MAX_METADATA_BYTES:
-                            raise Refused("image archive has an oversized %s" % name)
-                        handle = archive.extractfile(member)
-                        metadata[name] = handle.read(MAX_METADATA_BYTES + 1)
-                elif member.issym():
-                    members[name] = "link"
-                    links.append((name, member.linkname))
-                elif member.islnk():
-                    raise Refused("image archive contains a hard link")
-                else:
-                    raise Refused("image archive contains a device, FIFO or other special member")
-    except tarfile.TarError:
-        raise Refused("image stream is not a well-formed docker save archive")
-    except (OSError, EOFError, ValueError):
-        raise Refused("image stream is truncated or unreadable")
+    blob_at = {}
+    pending = {}
+    count = 0
+    while True:
+        header = tarcanon.parse_header(source.exact(BLOCK, "header"))
+        if header is None:
+            if pending:
+                raise Refused("image archive ends inside a member's headers")
+            if source.exact(BLOCK, "end-of-archive") != ZERO_BLOCK:
+                raise Refused("image archive has a lone zero block inside it")
+            break
+        if header.kind in ("pax", "longname", "longlink"):
+            if header.kind in pending or (pending and (header.kind == "pax" or "pax" in pending)):
+                raise Refused("image archive has ambiguous extended headers")
+            limit = tarcanon.MAX_PAX_BYTES if header.kind == "pax" else tarcanon.MAX_LONGNAME_BYTES
+            if header.size > limit:
+                raise Refused("image archive has an oversized extended header")
+            data = source.exact(header.size, "extended header")
+            _padding(source, header.size)
+            if header.kind == "pax":
+                pending["pax"] = tarcanon.parse_pax(data)
+            else:
+                if not data.endswith(b"\0") or data.count(0) != 1:
+                    raise Refused("image archive has a malformed GNU long name")
+                pending[header.kind] = tarcanon._text(data, "long name")
+            continue
+        pax = pending.pop("pax", {})
+        name = pax.get("path", pending.pop("longname", None) or header.name)
+        linkname = pax.get("linkpath", pending.pop("longlink", None) or header.linkname)
+        if pending:
+            raise Refused("image archive has ambiguous extended headers")
+        size = pax.get("size", header.size)
+        if "size" in pax and header.size not in (0, size):
+            raise Refused("image archive has two different sizes for one member")
+        mtime = pax.get("mtime", header.mtime)
+        count += 1
+        if count > MAX_MEMBERS:
+            raise Refused("image archive has too many members")
+        if name.endswith("/") and header.kind != "dir":
+            raise Refused("image archive has a file name ending in '/'")
+        if header.kind != "symlink" and linkname:
+            raise Refused("image archive has a link name on a member that is not a link")
+        if header.kind != "file" and size:
+            raise Refused("image archive has a directory or link with content")
+        cleaned = clean(name)
+        if not cleaned:
+            if header.kind == "dir":
+                continue  # "./": the extraction root itself
+            raise Refused("image archive has an empty member name")
+        if cleaned in members:
+            raise Refused("image archive names a member twice")
+        members[cleaned] = header.kind
+        if header.kind == "symlink":
+            if cleaned in _METADATA:
+                raise Refused("image archive metadata is a link")
+            links.append((cleaned, linkname))
+            emit(tarcanon.header_bytes("symlink", cleaned, 0, mtime, linkname))
+            continue
+        if header.kind == "dir":
+            emit(tarcanon.header_bytes("dir", cleaned, 0, mtime))
+            continue
+        emit(tarcanon.header_bytes("file", cleaned, size, mtime))
+        start = written[0]
+        keep = cleaned in _METADATA
+        if keep and size > MAX_METADATA_BYTES:
+            raise Refused("image archive has an oversized %s" % cleaned)
+        kept = []
+        left = size
+        while left:
+            data = source.some(min(left, COPY_CHUNK))
+            if not data:
+                raise Refused("image stream is truncated (in a member)")
+            left -= len(data)
+            emit(data)
+            if keep:
+                kept.append(data)
+        pad = _padding(source, size)
+        if pad:
+            emit(bytes(pad))
+        if keep:
+            metadata[cleaned] = b"".join(kept)
+        elif cleaned.startswith("blobs/") and size <= MAX_NESTED_BYTES:
+            blob_at[cleaned] = (start, size)
+    _trailing(source)
+    emit(ZERO_BLOCK * 2)
+    _check_tree(members, links)
+
+    def blobs(digest):
+        algorithm, colon, encoded = digest.partition(":")
+        where = blob_at.get("blobs/%s/%s" % (algorithm, encoded)) if colon else None
+        if where is None:
+            return None
+        return pread(where[0], where[1])
+
+    return image_names(metadata, app, blobs)
+
+
+def _padding(source, size):
+    pad = -size % BLOCK
+    if pad and source.exact(pad, "padding").count(0) != pad:
+        raise Refused("image archive has data hidden in a member's padding")
+    return pad
+
+
+def _trailing(source):
+    """After the end-of-archive blocks: only zero bytes (tar's record padding) to the end."""
+    while True:
+        data = source.some(COPY_CHUNK)
+        if not data:
+            return
+        if data.count(0) != len(data):
+            raise Refused("image archive has data after its end")
+
+
+def _check_tree(members, links):
+    for name in members:
+        parent = posixpath.dirname(name)
+        while parent:
+            if members.get(parent, "dir") != "dir":
+                raise Refused("image archive has a member below a file or link")
+            parent = posixpath.dirname(parent)
     for name, target in links:
-        if not isinstance(target, str) or not target or target.startswith("/"):
+        if not target or target.startswith("/"):
             raise Refused("image archive contains an absolute or empty link")
         resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
         if resolved == ".." or resolved.startswith("../") or resolved.startswith("/"):
             raise Refused("image archive contains a link leaving the archive")
         if members.get(resolved) != "file":
             raise Refused("image archive contains a link that does not name a file in it")
-        if name in _METADATA:
-            raise Refused("image archive metadata is a link")
-    if "manifest.json" not in metadata and "index.json" not in metadata:
-        raise Refused("image stream is not a docker save archive (no manifest.json or index.json)")
-    tags = []
-    if "manifest.json" in metadata:
-        tags += _tags_from_manifest(_json(metadata["manifest.json"], "manifest.json"), app)
-    if "index.json" in metadata:
-        tags += _tags_from_index(_json(metadata["index.json"], "index.json"), app)
-    if "repositories" in metadata:
-        tags += _tags_from_repositories(_json(metadata["repositories"], "repositories"), app)
-    if not tags:
-        raise Refused("image archive carries no image name: tag it dokku/%s:TAG before docker save" % app)
-    return sorted(set(tags))

@@ -13,11 +13,12 @@ import io
 import json
 import os
 import subprocess
-import tarfile
 
 import pytest
 
 import gate_helpers as H
+import tarcraft
+from module_utils import imagearchive
 
 # Variables a hostile or careless caller may set: none may reach the target.
 HOSTILE_ENV = {
@@ -507,29 +508,18 @@ def test_100_mb_stream_passes_with_matching_checksum(world):
 
 def _tar(entries):
     """``entries``: (name, bytes) for files, (name, None) for a directory, (name, '->target')
-    for a symlink, (name, '=>target') for a hard link."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for name, content in entries:
-            info = tarfile.TarInfo(name)
-            info.mtime = 1700000000
-            if content is None:
-                info.type = tarfile.DIRTYPE
-                info.mode = 0o755
-                archive.addfile(info)
-            elif isinstance(content, str) and content.startswith("->"):
-                info.type = tarfile.SYMTYPE
-                info.linkname = content[2:]
-                archive.addfile(info)
-            elif isinstance(content, str) and content.startswith("=>"):
-                info.type = tarfile.LNKTYPE
-                info.linkname = content[2:]
-                archive.addfile(info)
-            else:
-                info.size = len(content)
-                info.mode = 0o644
-                archive.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
+    for a symlink, (name, '=>target') for a hard link; headers as Go writes them."""
+    out = b""
+    for name, content in entries:
+        if content is None:
+            out += tarcraft.directory(name)
+        elif isinstance(content, str) and content.startswith("->"):
+            out += tarcraft.symlink(name, content[2:])
+        elif isinstance(content, str) and content.startswith("=>"):
+            out += tarcraft.header(name, flag=b"1", linkname=content[2:])
+        else:
+            out += tarcraft.member(name, content)
+    return out + tarcraft.EOF
 
 
 def docker_save(tags, repositories=None, extra=(), layer_name="l1/layer.tar", index=None):
@@ -553,15 +543,29 @@ def _spool_empty(w):
     return not os.path.isdir(w.spool_dir) or os.listdir(w.spool_dir) == []
 
 
-def test_load_image_good_archive_reaches_target_byte_identical(world):
+def canonical(archive, app="web"):
+    out = io.BytesIO()
+    source = io.BytesIO(archive)
+    imagearchive.canonicalise(source.read, out.write, lambda offset, size: out.getvalue()[offset:offset + size],
+                              app)
+    return out.getvalue()
+
+
+def test_load_image_good_archive_reaches_target_as_the_checked_canonical_file(world):
     archive = docker_save(["dokku/web:v1", "dokku/web:latest"])
+    before = world.audit_lines()
     result = world.run("alice", world.fp["alice"], "git:load-image web dokku/web:v1", stdin=archive)
     assert result.returncode == 0, result.stderr
     (call,) = world.calls_made()
     assert call["argv"] == [world.dokku, "git:load-image", "web", "dokku/web:v1"]
-    assert call["stdin_sha256"] == hashlib.sha256(archive).hexdigest()
-    assert call["stdin_bytes"] == len(archive)
+    expected = canonical(archive)
+    assert call["stdin_sha256"] == hashlib.sha256(expected).hexdigest()
+    assert call["stdin_bytes"] == len(expected)
     assert call["stdin_is_file"] is True
+    assert call["stdin_accmode"] == os.O_RDONLY
+    start, end = [json.loads(line) for line in world.audit_lines()[len(before):]]
+    assert start["decision"] == "allow" and "upload started" in start["reason"]
+    assert end["decision"] == "allow" and "image names: dokku/web:latest dokku/web:v1" in end["reason"]
     assert call["env"] == expected_env(world, "alice")
     assert_target_identity(call)
     assert _spool_empty(world)
@@ -579,7 +583,7 @@ def test_load_image_docker25_layout_with_shared_layer_symlink_is_accepted(world)
     result = world.run("alice", world.fp["alice"], "git:load-image web dokku/web:v1", stdin=archive)
     assert result.returncode == 0, result.stderr
     (call,) = world.calls_made()
-    assert call["stdin_sha256"] == hashlib.sha256(archive).hexdigest()
+    assert call["stdin_sha256"] == hashlib.sha256(canonical(archive)).hexdigest()
 
 
 BAD_ARCHIVES = {
@@ -620,8 +624,9 @@ def test_load_image_bad_archive_is_refused_and_nothing_loaded(world, name):
     assert result.stderr.startswith(b"!     ") and result.stderr.count(b"\n") == 1
     assert world.calls_made() == []
     assert _spool_empty(world)
-    record = assert_one_escaped_line(before, world.audit_lines())
-    assert record["decision"] == "deny"
+    start, record = [json.loads(line) for line in world.audit_lines()[len(before):]]
+    assert start["decision"] == "allow" and "upload started" in start["reason"]
+    assert record["decision"] == "deny" and record["reason"] == result.stderr[6:-1].decode()
 
 
 def test_load_image_size_cap(world):

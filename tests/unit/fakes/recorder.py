@@ -52,6 +52,8 @@ def record(extra):
     try:
         import stat
         entry["stdin_is_file"] = stat.S_ISREG(os.fstat(0).st_mode)
+        import fcntl
+        entry["stdin_accmode"] = fcntl.fcntl(0, fcntl.F_GETFL) & os.O_ACCMODE
     except OSError:
         pass
     entry.update(extra)
