@@ -152,7 +152,7 @@ def _decode(data):
     return data.decode("utf-8", "replace")
 
 
-def read_tree_file(workdir, relative):
+def read_tree_file(workdir, relative, where):
     """``(text, refusal)`` of a file in the source tree as Dokku would copy it (``cp -f`` from
     the tree, links followed); ``(None, None)`` when there is none."""
     full = relative if relative.startswith("/") else os.path.join(workdir, relative)
@@ -162,16 +162,16 @@ def read_tree_file(workdir, relative):
         root = os.path.realpath(workdir)
         real = os.path.realpath(full)
         if real != root and not real.startswith(root + "/"):
-            return None, Refusal(show(relative), 0, "is a link out of the source tree")
+            return None, Refusal(where, 0, "is a link out of the source tree")
     if not os.path.isfile(full):
         return None, None
     try:
         with open(full, "rb") as handle:
             data = handle.read(MAX_FILE + 1)
     except OSError:
-        return None, Refusal(show(relative), 0, "cannot be read")
+        return None, Refusal(where, 0, "cannot be read")
     if len(data) > MAX_FILE:
-        return None, Refusal(show(relative), 0, "is larger than the guard reads (%d bytes)" % MAX_FILE)
+        return None, Refusal(where, 0, "is larger than the guard reads (%d bytes)" % MAX_FILE)
     return _decode(data), None
 
 
@@ -206,7 +206,7 @@ def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, 
                 return refusal
     else:
         for where, path in templates:
-            text, refusal = read_tree_file(workdir, path)
+            text, refusal = read_tree_file(workdir, path, where)
             if refusal is None and text is not None:
                 refusal = check_template(where, text, pairs)
             if refusal is not None:
@@ -216,9 +216,10 @@ def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, 
     if configured and configured != "Dockerfile":
         dockerfiles.insert(0, configured)
     for path in dockerfiles:
-        text, refusal = read_tree_file(workdir, path)
+        where = show(path) if path != "Dockerfile" else path
+        text, refusal = read_tree_file(workdir, path, where)
         if refusal is None and text is not None:
-            refusal = check_dockerfile(show(path) if path != "Dockerfile" else path, text, app, inspect)
+            refusal = check_dockerfile(where, text, app, inspect)
         if refusal is not None:
             return refusal
     return None
