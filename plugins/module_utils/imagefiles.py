@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import subprocess
 import tarfile
 
@@ -40,11 +42,19 @@ class Docker(object):
         return proc
 
     def inspect(self, ref):
-        """``None`` when the engine has no image ``ref``, else ``(repo_tags, repo_digests)``."""
-        proc = self._run(["image", "inspect", "--format", "{{json .RepoTags}}\t{{json .RepoDigests}}", "--", ref],
-                         check=False)
+        """``None`` when the engine has no image ``ref``, else ``(repo_tags, repo_digests)``.
+        No engine at all is no local image: without one nothing can be built from the tree."""
+        try:
+            proc = self._run(["image", "inspect", "--format", "{{json .RepoTags}}\t{{json .RepoDigests}}", "--",
+                              ref], check=False)
+        except ImageReadError:
+            if not os.path.exists(self.binary) and not shutil.which(self.binary):
+                return None
+            raise
         if proc.returncode != 0:
-            if b"No such image" in proc.stderr or b"no such image" in proc.stderr.lower():
+            message = proc.stderr.lower()
+            if b"no such image" in message or b"cannot connect to the docker daemon" in message \
+                    or b"permission denied while trying to connect" in message:
                 return None
             raise ImageReadError("docker image inspect failed")
         try:

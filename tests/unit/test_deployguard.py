@@ -276,3 +276,14 @@ def test_cli_trust_verbs_are_audited(tmp_path):
 def test_the_launcher_starts_the_guard(tmp_path):
     r = subprocess.run([os.path.join(REPO, "bin", "dokku-teams-deploy-guard")], capture_output=True, text=True)
     assert r.returncode == 64 and r.stderr.startswith("!     usage: deploy-guard")
+
+
+def test_sync_guard_writes_the_admins_once(tmp_path):
+    state_dir = tmp_path / "state"
+    Store(str(state_dir)).init()
+    os.mkdir(guardfile.directory(str(state_dir)), 0o750)
+    cli = [sys.executable, "-IS", os.path.join(REPO, "bin", "entry.py"), "dokku-teams", "--state-dir", str(state_dir)]
+    r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True)
+    assert r.stdout == "-----> guard file written\n", r.stderr
+    r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True)
+    assert r.stdout == "-----> guard file unchanged\n", r.stderr
