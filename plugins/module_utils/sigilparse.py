@@ -16,6 +16,8 @@ what it cannot read rather than guess.
 
 from __future__ import annotations
 
+import bisect
+
 # text/template keywords (lex.go ``key``) plus the constants that lex as their own items.
 KEYWORDS = frozenset(("block", "break", "continue", "define", "else", "end", "if", "range", "nil",
                       "template", "with", "true", "false"))
@@ -77,13 +79,16 @@ class _Lexer(object):
         self.removed = removed
         self.pos = 0
         self.calls = []
+        self._line_pos = 0
+        self._line_count = 0
 
     def line(self, pos):
-        extra = 0
-        for offset in self.removed:
-            if offset <= pos:
-                extra += 1
-        return self.text.count("\n", 0, pos) + 1 + extra
+        # Positions only grow while lexing: count newlines from the last one asked for.
+        if pos < self._line_pos:
+            self._line_pos, self._line_count = 0, 0
+        self._line_count += self.text.count("\n", self._line_pos, pos)
+        self._line_pos = pos
+        return self._line_count + 1 + bisect.bisect_right(self.removed, pos)
 
     def fail(self, pos, message):
         raise TemplateError(self.line(pos), message)
@@ -101,12 +106,11 @@ class _Lexer(object):
 
     def at_right(self):
         """(matched, length) for ``}}`` or a trim marker `` -}}`` at the current position."""
-        text, pos = self.text, self.pos
-        if text.startswith(" -" + self.right, pos) or text.startswith("\t-" + self.right, pos) or \
-                text.startswith("\r-" + self.right, pos) or text.startswith("\n-" + self.right, pos):
-            return True, 2 + len(self.right)
-        if text.startswith(self.right, pos):
-            return True, len(self.right)
+        text, pos, right = self.text, self.pos, self.right
+        if pos < len(text) and text[pos] in _SPACE and text.startswith("-" + right, pos + 1):
+            return True, 2 + len(right)
+        if text.startswith(right, pos):
+            return True, len(right)
         return False, 0
 
     def action(self, start):
@@ -135,6 +139,9 @@ class _Lexer(object):
             c = text[self.pos]
             if c in _SPACE:
                 self.pos += 1
+                while self.pos < len(text) and text[self.pos] in _SPACE and \
+                        not text.startswith("-" + self.right, self.pos + 1):
+                    self.pos += 1
             elif c == "(":
                 depth += 1
                 self.pos += 1
