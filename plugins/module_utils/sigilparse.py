@@ -101,7 +101,7 @@ class _Lexer(object):
                 return self.calls
             self.pos = start + len(left)
             if text.startswith("-", self.pos) and self.pos + 1 < len(text) and text[self.pos + 1] in _SPACE:
-                self.pos += 1
+                self.pos += 2  # lex.go lexLeftDelim: the marker is "-" and one space
             self.action(start)
 
     def at_right(self):

@@ -637,7 +637,7 @@ def git_from_directory(p, app, source, work):
     env = dict(os.environ, GIT_AUTHOR_NAME="Dokku", GIT_AUTHOR_EMAIL="automated@dokku.sh",
                GIT_COMMITTER_NAME="Dokku", GIT_COMMITTER_EMAIL="automated@dokku.sh")
     if has_code:
-        git(["clone", "-q", root, work], env=env)
+        git(["clone", "-q", "-b", branch, root, work], env=env)
     else:
         git(["init", "-q", work], env=env)
         git(["checkout", "-q", "-b", branch], cwd=work, env=env)

@@ -34,6 +34,7 @@ def test_every_called_function_is_found(text, expected):
 
 @pytest.mark.parametrize("text", [
     '{{/* {{ sh "id" }} */}}',                      # a comment
+    '{{- /* sh "id" */ -}}',                        # a comment after a trim marker
     '{{ "{{ sh \\"id\\" }}" }}',                     # inside a string, escapes included
     '{{ `{{ sh "id" }}` }}',                         # inside a raw string
     '{{ .sh }}{{ $sh }}{{ .X.sh }}',                 # fields and variables are not calls
