@@ -13,6 +13,8 @@ It looks at what Dokku is about to use, from the same places Dokku takes it (Dok
   ``plugins/nginx-vhosts/nginx_vhosts.go`` ``ComputedNginxConfSigilPath``), copied the same way
   by ``plugins/nginx-vhosts/core-post-extract`` and rendered right there by
   ``fn-nginx-vhosts-pre-validate-custom-template`` (which prints it back on failure);
+- all of them inside ``builder:set APP build-dir`` when it is set (``plugins/builder/triggers.go``
+  ``TriggerCorePostExtract`` makes that directory the tree before the plugins below run);
 - the Dockerfile at ``dockerfile-path`` (``plugins/builder-dockerfile/core-post-extract`` moves
   it to ``Dockerfile`` after this trigger) and ``Dockerfile``; for image deploys the tree's
   Dockerfile is the one ``plugins/git/git-from-image`` wrote (``FROM IMAGE``).
@@ -179,6 +181,15 @@ def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, 
     """The first ``Refusal`` for this deploy, or None. ``image_reader(image, paths)`` returns
     ``{path: bytes or None}`` for files inside a source image (``ImageReadError`` when it
     cannot); ``inspect`` is ``imagecheck``'s local-image lookup."""
+    # plugins/builder/triggers.go TriggerCorePostExtract (a Go trigger, `builder` sorts before the
+    # plugins below) replaces the tree with its build-dir: the files come from there.
+    build_dir = _prop(lib_root, "builder", app, "build-dir").strip("/")
+    if build_dir:
+        inside = os.path.realpath(os.path.join(workdir, build_dir))
+        root = os.path.realpath(workdir)
+        if not inside.startswith(root + "/"):
+            return Refusal("build-dir %s" % show(build_dir), 0, "is a link out of the source tree")
+        workdir = inside
     pairs = delimiter_pairs(lib_root, app, environ)
     nginx_path = _prop(lib_root, "nginx", app, "nginx-conf-sigil-path") or "nginx.conf.sigil"
     templates = [("CHECKS", "CHECKS"), (show(nginx_path) if nginx_path != "nginx.conf.sigil" else nginx_path,

@@ -287,3 +287,23 @@ def test_sync_guard_writes_the_admins_once(tmp_path):
     assert r.stdout == "-----> guard file written\n", r.stderr
     r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True)
     assert r.stdout == "-----> guard file unchanged\n", r.stderr
+
+
+def test_build_dir_is_where_the_files_come_from(tree):
+    work, lib = tree
+    prop(lib, "builder", "web", "build-dir", "/sub/")
+    (work / "CHECKS").write_text("/health ok\n")
+    (work / "sub").mkdir()
+    (work / "sub" / "CHECKS").write_text(PWN)
+    assert "CHECKS line 1: calls sh" in decide(tree).message()
+    (work / "sub" / "CHECKS").write_text("/ ok\n")
+    (work / "sub" / "Dockerfile").write_text("FROM dokku/other\n")
+    assert "FROM 'dokku/other'" in decide(tree).message()
+
+
+def test_a_build_dir_linking_out_of_the_tree_is_refused(tree, tmp_path):
+    work, lib = tree
+    prop(lib, "builder", "web", "build-dir", "sub")
+    os.symlink(str(tmp_path), str(work / "sub"))
+    assert decide(tree).message() == ("deploy refused by the deploy guard: build-dir 'sub': is a link out of "
+                                      "the source tree")
