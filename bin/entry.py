@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to dokku_ci.teams
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Start one of the collection's host programs: the gate, dokku-teams or dokku-ci-user.
+"""Start one of the collection's host programs: the gate, dokku-teams, dokku-ci-user or deploy-guard.
 
 From a checkout, ``bin/dokku-teams-gate``, ``bin/dokku-teams`` and ``bin/dokku-ci-user`` run
 this file with ``/usr/bin/python3 -IS`` and their own name as the first argument. On a host the
@@ -14,7 +14,8 @@ plus its imports, so nothing here imports more than ``os`` and ``sys``.
 import os
 import sys
 
-PROGRAMS = {"gate": "gate", "dokku-teams-gate": "gate", "dokku-teams": "cli", "dokku-ci-user": "compat"}
+PROGRAMS = {"gate": "gate", "dokku-teams-gate": "gate", "dokku-teams": "cli", "dokku-ci-user": "compat",
+            "deploy-guard": "guard", "dokku-teams-deploy-guard": "guard"}
 
 
 def _refuse(message, code):
@@ -43,6 +44,8 @@ def _start():
             from module_utils.gate import main
         elif program == "compat":
             from module_utils.compat import main
+        elif program == "guard":
+            from module_utils.guard import main
         else:
             from module_utils.cli import main
     except BaseException:  # pylint: disable=broad-except

@@ -45,6 +45,11 @@ Policy:
   init                      create an empty state
   recover                   set an unusable state aside and start an empty one (site.yml then
                             rebuilds users and teams from inventory)
+Deploy guard:
+  app:trust APP             stop checking APP's deploys (audited)
+  app:untrust APP           check them again (audited)
+  app:trusted [--format json]
+  app:sync-guard            copy the admins into the guard's file (the role does it)
 """
 
 
@@ -362,6 +367,17 @@ def cmd_export(ctx, args):
     return 0
 
 
+def cmd_app(ctx, verb, args):
+    from . import trustverbs
+    opts = Options(args, valued=("--log", "--format"))
+    rest = opts.positionals + (["--format", opts.values["--format"]] if "--format" in opts.values else [])
+    log = opts.values.get("--log") or _config(ctx).audit_log
+    code, out = trustverbs.execute(ctx["state_dir"], log, verb, rest, os.environ.get("SUDO_USER") or "root",
+                                   os.environ)
+    _out(out)
+    return code
+
+
 def _dispatch(ctx, command, args):
     if command in ("help", "--help", "-h"):
         _out(HELP)
@@ -371,6 +387,8 @@ def _dispatch(ctx, command, args):
         return cmd_teams(ctx, command, args)
     if colon and prefix in ("user", "users"):
         return cmd_user(ctx, verb, args)
+    if colon and prefix == "app":
+        return cmd_app(ctx, verb, args)
     handler = {"check": cmd_check, "audit": cmd_audit, "doctor": cmd_doctor, "import": cmd_import,
                "export": cmd_export, "init": cmd_init, "recover": cmd_recover}.get(command)
     if handler is None:

@@ -328,6 +328,8 @@ class Store(object):
                             before_rename=lambda info: self._write_seal(previous + [identity(info)]))
 
     def _commit(self, old, candidate, views_serial):
+        # The deploy guard reads the admins from a file the dokku user may read (guardfile.py).
+        from .guardfile import sync_admins
         from .state import validate
         if not isinstance(candidate, dict):
             raise StateError("a transaction must leave a state document in tx.state")
@@ -337,6 +339,7 @@ class Store(object):
         changed = new != old
         stale = views_serial != old["serial"]
         if not changed and not stale:
+            sync_admins(self.state_dir, old)
             return False
         if changed:
             new["serial"] = old["serial"] + 1
@@ -372,6 +375,7 @@ class Store(object):
         info = self._state_info()
         if info is not None:
             self._write_seal([identity(info)])
+        sync_admins(self.state_dir, new)
         return changed
 
     def _view_path(self, user):

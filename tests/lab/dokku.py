@@ -111,10 +111,12 @@ def paths():
     root = os.environ.get("DOKKU_STANDIN_ROOT")
     if root:
         return {"test": True, "log": os.path.join(root, "log", "calls.jsonl"),
-                "apps": os.path.join(root, "apps"),
+                "rendered": os.path.join(root, "log", "rendered.jsonl"),
+                "apps": os.path.join(root, "apps"), "lib": os.path.join(root, "lib"),
                 "plugins": os.path.join(root, "plugins", "enabled")}
     return {"test": False, "log": "/var/log/dokku-standin/calls.jsonl",
-            "apps": "/home/dokku", "plugins": "/var/lib/dokku/plugins/enabled"}
+            "rendered": "/var/log/dokku-standin/rendered.jsonl",
+            "apps": "/home/dokku", "lib": "/var/lib/dokku", "plugins": "/var/lib/dokku/plugins/enabled"}
 
 
 def record(p, argv):
@@ -225,6 +227,7 @@ def create_app(p, app):
         raise Fail("Name is already taken")
     os.makedirs(p["apps"], exist_ok=True)
     os.mkdir(app_dir(p, app), 0o755)
+    create_hook(p, app)  # plugins/git/post-create
 
 
 def init_bare(p, app):
@@ -308,9 +311,11 @@ def cmd_git_pack(p, cmd, args):
         raise Fail("Please specify an app to run the command on")
     app = strip_repo_arg(args[0])
     if cmd == "git-receive-pack":
+        # plugins/git/functions cmd-git-glob: a repository without refs gets created with its hook
         if not app_exists(p, app):
             create_app(p, app)
-        init_bare(p, app)
+        if not os.path.isdir(os.path.join(app_dir(p, app), "refs")):
+            create_hook(p, app)
     else:
         verify_app(p, app)
         if not os.path.isdir(os.path.join(app_dir(p, app), "refs")):
@@ -342,8 +347,318 @@ def cmd_load_image(p, args):
     r = subprocess.run([docker, "load"], stdin=sys.stdin.buffer, check=False)
     if r.returncode != 0:
         return r.returncode
-    print("-----> stand-in: loaded image %s for %s (not deployed)" % (pos[1], app))
+    # plugins/git/internal-functions cmd-git-load-image: then the git-from-image trigger
+    if subprocess.run([docker, "image", "inspect", pos[1]], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL, check=False).returncode != 0:
+        raise Fail("Loaded image tarball but the specified docker image was not found: %s" % pos[1])
+    return git_from_image(p, app, pos[1])
+
+
+# ---------------------------------------------------------------- the deploy path (Dokku 0.38)
+# Exactly the plumbing between a push (or an image) and Dokku's core-post-extract triggers, each
+# step citing the Dokku source it reproduces. The builds themselves are not reproduced: where
+# Dokku would render a template with sigil, the stand-in records that the template reached
+# rendering (rendered.jsonl: time, app, plugin, template, source, sha256, name).
+
+def prop_path(p, plugin, scope, key):
+    return os.path.join(p["lib"], "config", plugin, scope, key)
+
+
+def prop_get(p, plugin, app, key):
+    """plugins/common/properties.go PropertyGet: the file's contents, or ""."""
+    try:
+        with open(prop_path(p, plugin, app, key)) as f:
+            return f.read().strip("\n")
+    except OSError:
+        return ""
+
+
+def prop_set(p, plugin, app, key, value):
+    path = prop_path(p, plugin, app, key)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def deploy_branch(p, app, default="master"):
+    """plugins/git/internal-functions fn-git-computed-deploy-branch."""
+    return prop_get(p, "git", app, "deploy-branch") or prop_get(p, "git", "--global", "deploy-branch") or default
+
+
+def dokku_command():
+    if paths()["test"]:
+        return "%s %s" % (sys.executable, os.path.abspath(__file__))
+    return "dokku"
+
+
+def create_hook(p, app):
+    """plugins/git/internal-functions fn-git-create-hook: a bare repository whose pre-receive
+    hook hands the pushed refs to `dokku git-hook APP`."""
+    init_bare(p, app)
+    hook = os.path.join(app_dir(p, app), "hooks", "pre-receive")
+    os.makedirs(os.path.dirname(hook), exist_ok=True)
+    with open(hook, "w") as f:
+        f.write('#!/usr/bin/env bash\nset -e\nset -o pipefail\n\ncat | DOKKU_ROOT="%s" %s git-hook "%s"\n'
+                % (p["apps"], dokku_command(), app))
+    os.chmod(hook, 0o755)
+
+
+def git(args, cwd=None, env=None, quiet=True):
+    return subprocess.run(["git"] + args, cwd=cwd, env=env, check=False, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE if quiet else None, stderr=subprocess.PIPE if quiet else None)
+
+
+def cmd_git_hook(p, args):
+    """plugins/git/functions cmd-git-hook: `oldrev newrev refname` lines on stdin."""
+    app = args[0] if args else ""
+    verify_app(p, app)
+    branch = deploy_branch(p, app)
+    for line in sys.stdin.read().splitlines():
+        parts = line.split()
+        if len(parts) != 3:
+            continue
+        unused, newrev, refname = parts
+        if refname in ("refs/heads/" + branch, "refs/tags/" + branch):
+            rc = git_receive_app(p, app, newrev)
+        elif not deploy_branch(p, app, ""):
+            pushed = refname.replace("refs/heads/", "", 1).replace("refs/tags/", "", 1)
+            print("-----> Set %s as deploy-branch" % pushed)
+            prop_set(p, "git", app, "deploy-branch", pushed)
+            rc = git_receive_app(p, app, newrev)
+        else:
+            print("-----> WARNING: deploy did not complete, you must push to %s." % branch)
+            rc = 0
+        if rc != 0:
+            return rc
     return 0
+
+
+def git_receive_app(p, app, rev):
+    """plugins/git/functions git_receive_app -> git_build -> git_build_app_repo (the deploy lock
+    and the GIT_REV config var are not reproduced)."""
+    if not os.path.isdir(os.path.join(app_dir(p, app), "refs")):
+        return 0
+    import tempfile
+    workdir = tempfile.mkdtemp(prefix="dokku-%d-git_build_app_repo." % os.getpid(), dir="/tmp")
+    try:
+        os.chmod(workdir, 0o755)
+        env = dict(os.environ)
+        for name in ("GIT_DIR", "GIT_QUARANTINE_PATH", "GIT_WORK_TREE"):
+            env.pop(name, None)
+        setup_build_dir(p, app, workdir, rev, env)
+        return git_trigger_build(p, app, workdir, rev, env)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def setup_build_dir(p, app, workdir, rev, env):
+    """plugins/git/internal-functions fn-git-setup-build-dir-worktree (keep-git-dir false, the
+    default): a worktree at REV, submodules, then every .git removed."""
+    root = app_dir(p, app)
+    os.rmdir(workdir)  # `git worktree add` wants to make it
+    r = git(["worktree", "add", "--detach", workdir, rev], cwd=root, env=env)
+    if r.returncode != 0:
+        raise Fail("dokku stand-in: git worktree add failed: %s" % r.stderr.decode("utf-8", "replace").strip()[-200:])
+    git(["submodule", "sync", "--recursive"], cwd=workdir, env=env)
+    git(["submodule", "update", "--init", "--recursive"], cwd=workdir, env=env)
+    for dirpath, dirnames, filenames in os.walk(workdir):
+        for name in list(dirnames) + list(filenames):
+            if name == ".git":
+                target = os.path.join(dirpath, name)
+                if os.path.isdir(target) and not os.path.islink(target):
+                    shutil.rmtree(target)
+                    dirnames.remove(name)
+                else:
+                    os.unlink(target)
+    git(["worktree", "prune"], cwd=root, env=env)
+
+
+def git_trigger_build(p, app, workdir, rev, env):
+    """plugins/git/functions git_trigger_build: `plugn trigger core-post-extract` first; the
+    build that would follow (post-extract, builder-detect, dokku_receive) is not reproduced."""
+    rc = plugn_trigger(p, "core-post-extract", [app, workdir, rev], env)
+    if rc != 0:
+        return rc
+    print("-----> dokku stand-in: %s passed core-post-extract at %s (the build would start here)" % (app, rev[:12]))
+    return 0
+
+
+def plugn_env(p, env):
+    env = dict(env)
+    plugin_path = os.path.dirname(p["plugins"])
+    env.update(PLUGIN_PATH=plugin_path, PLUGIN_ENABLED_PATH=p["plugins"],
+               PLUGIN_AVAILABLE_PATH=os.path.join(plugin_path, "available"),
+               DOKKU_LIB_ROOT=p["lib"], DOKKU_ROOT=p["apps"], DOCKER_BIN="docker",
+               DOKKU_PID=env.get("DOKKU_PID") or str(os.getpid()))
+    return env
+
+
+# Dokku's own plugins with a core-post-extract trigger that touch templates, reproduced below.
+CORE_POST_EXTRACT = {}
+
+
+def plugn_trigger(p, hook, args, env):
+    """dokku/plugn v0.17.1 (the version Dokku 0.38 pins in contrib/dependencies.json)
+    bashenv/plugn.bash trigger(): `for plugin in $PLUGIN_PATH/enabled/*` in glob order, run each
+    executable `$plugin/$hook`; main() runs with `set -eo pipefail`, so the first failure ends
+    the loop and plugn's exit code is that failure's."""
+    env = plugn_env(p, env)
+    try:
+        names = set(os.listdir(p["plugins"]))
+    except OSError:
+        names = set()
+    names |= set(CORE_POST_EXTRACT) if hook == "core-post-extract" else set()
+    for name in sorted(names):   # bash glob order under LC_ALL=C.UTF-8 (the gate's locale)
+        path = os.path.join(p["plugins"], name, hook)
+        if os.path.isfile(path):
+            if not os.access(path, os.X_OK):
+                sys.stderr.write("Trigger '%s' is not executable, skipping plugin (%s)\n" % (hook, name))
+                continue
+            sys.stdout.flush()
+            rc = subprocess.call([path] + args, env=env)
+        elif hook == "core-post-extract" and name in CORE_POST_EXTRACT:
+            rc = CORE_POST_EXTRACT[name](p, args[0], args[1], env)
+        else:
+            continue
+        if rc != 0:
+            return rc
+    return 0
+
+
+def record_render(p, app, plugin, template, data, source, env):
+    import hashlib
+    entry = {"time": time.time(), "app": app, "plugin": plugin, "template": template, "source": source,
+             "sha256": hashlib.sha256(data).hexdigest(), "name": env.get("NAME")}
+    os.makedirs(os.path.dirname(p["rendered"]), exist_ok=True)
+    with open(p["rendered"], "a") as f:
+        f.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+def copy_from_image(app, image, source):
+    """plugins/common/docker.go CopyFromImage: a relative path is taken from the image's working
+    directory; `docker container cp CID:PATH -`; the tar entries' contents joined."""
+    import io
+    import tarfile
+    if not source.startswith("/"):
+        r = subprocess.run(["docker", "image", "inspect", "--format", "{{.Config.WorkingDir}}", image],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+        workdir = r.stdout.decode().strip()
+        if workdir:
+            source = "%s/%s" % (workdir, source)
+    r = subprocess.run(["docker", "container", "create", "--label", "com.dokku.app-name=%s" % app, image],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+    cid = r.stdout.decode().strip()
+    if r.returncode != 0 or not cid:
+        return None
+    try:
+        r = subprocess.run(["docker", "container", "cp", "--quiet", "%s:%s" % (cid, source), "-"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+        if r.returncode != 0 or not r.stdout:
+            return None
+        out = b""
+        with tarfile.open(fileobj=io.BytesIO(r.stdout), mode="r:") as archive:
+            for member in archive:
+                if member.isfile():
+                    out += archive.extractfile(member).read()
+        return out
+    finally:
+        subprocess.run(["docker", "container", "rm", "--force", cid], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+
+
+def template_for(p, app, workdir, path):
+    """The copy-from-image / copy-from-directory step both plugins share: from the app's
+    source-image when it has one (`plugn trigger git-get-property APP source-image`), else
+    `cp -f PATH` inside the source tree (links followed)."""
+    image = prop_get(p, "git", app, "source-image")
+    if image:
+        return copy_from_image(app, image, path), "image"
+    full = os.path.join(workdir, path)
+    if not os.path.isfile(full):
+        return None, "tree"
+    with open(full, "rb") as f:
+        return f.read(), "tree"
+
+
+def core_nginx_vhosts(p, app, workdir, env):
+    """plugins/nginx-vhosts/core-post-extract: copy the template at nginx-conf-sigil-path, then
+    fn-nginx-vhosts-pre-validate-custom-template renders it with sigil right away."""
+    path = prop_get(p, "nginx", app, "nginx-conf-sigil-path") or \
+        prop_get(p, "nginx", "--global", "nginx-conf-sigil-path") or "nginx.conf.sigil"
+    data, source = template_for(p, app, workdir, path)
+    if data is not None:
+        record_render(p, app, "nginx-vhosts", path, data, source, env)
+    return 0
+
+
+def core_scheduler_docker_local(p, app, workdir, env):
+    """plugins/scheduler-docker-local/core-post-extract: copy CHECKS, then `sigil -f` it."""
+    data, source = template_for(p, app, workdir, "CHECKS")
+    if data is not None:
+        record_render(p, app, "scheduler-docker-local", "CHECKS", data, source, env)
+    return 0
+
+
+CORE_POST_EXTRACT.update({"nginx-vhosts": core_nginx_vhosts, "scheduler-docker-local": core_scheduler_docker_local})
+
+
+def git_from_image(p, app, image):
+    """plugins/git/git-from-image (a build context whose Dockerfile is `FROM IMAGE`, the image
+    pulled when absent, the source-image property set) then plugins/git/git-from-directory
+    (commit it to the app's repository at the deploy branch and git_receive_app; on failure the
+    branch goes back)."""
+    import tempfile
+    docker = docker_cmd()
+    context = tempfile.mkdtemp(prefix="dokku-%d-git-from-image." % os.getpid(), dir="/tmp")
+    work = tempfile.mkdtemp(prefix="dokku-%d-git-from-directory." % os.getpid(), dir="/tmp")
+    try:
+        print("-----> Generating build context")
+        with open(os.path.join(context, "Dockerfile"), "a") as f:
+            f.write("FROM %s\n" % image)
+            f.write('LABEL com.dokku.docker-image-labeler/alternate-tags=[\\"%s\\"]\n' % image)
+        present = subprocess.run([docker, "image", "ls", "-q", image], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, check=False).stdout.strip()
+        if not present:
+            print("-----> Pulling image")
+            if subprocess.run([docker, "image", "pull", image], check=False).returncode != 0:
+                raise Fail("Failed to pull image: %s" % image)
+        prop_set(p, "git", app, "source-image", image)
+        return git_from_directory(p, app, context, work)
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def git_from_directory(p, app, source, work):
+    root = app_dir(p, app)
+    init_bare(p, app)
+    branch = deploy_branch(p, app)
+    has_code = git(["rev-parse", "--verify", "-q", branch], cwd=root).returncode == 0
+    env = dict(os.environ, GIT_AUTHOR_NAME="Dokku", GIT_AUTHOR_EMAIL="automated@dokku.sh",
+               GIT_COMMITTER_NAME="Dokku", GIT_COMMITTER_EMAIL="automated@dokku.sh")
+    if has_code:
+        git(["clone", "-q", "-b", branch, root, work], env=env)
+    else:
+        git(["init", "-q", work], env=env)
+        git(["checkout", "-q", "-b", branch], cwd=work, env=env)
+    for name in os.listdir(source):
+        shutil.copy2(os.path.join(source, name), os.path.join(work, name))
+    git(["add", "--all"], cwd=work, env=env)
+    if has_code and git(["diff-index", "--quiet", "HEAD", "--"], cwd=work, env=env).returncode == 0:
+        err("No changes detected, skipping git commit")
+        return 1
+    git(["commit", "-q", "-m", "Automated commit" if has_code else "Initial commit"], cwd=work, env=env)
+    rev = git(["rev-parse", "HEAD"], cwd=work).stdout.decode().strip()
+    # fn-git-clone / fn-git-fetch: the app's repository takes the commit without running its hook
+    old = git(["rev-parse", "--verify", "-q", branch], cwd=root).stdout.decode().strip()
+    git(["fetch", "-q", work, "HEAD:refs/heads/%s" % branch], cwd=root, env=env)
+    rc = git_receive_app(p, app, rev)
+    if rc != 0:
+        if old:
+            git(["update-ref", "refs/heads/%s" % branch, old], cwd=root)
+        else:
+            git(["update-ref", "-d", "refs/heads/%s" % branch], cwd=root)
+    return rc
 
 
 def plugin_dispatch(p, cmd, args):
@@ -404,6 +719,14 @@ def run(argv):
             return rc
     if cmd == "git:load-image":
         return cmd_load_image(p, rest)
+    if cmd == "git:from-image":
+        pos = positionals([a for a in rest if a != "--force"])
+        verify_app(p, pos[0] if pos else "")
+        if len(pos) < 2:
+            raise Fail("Please specify a docker image")
+        return git_from_image(p, pos[0], pos[1])
+    if cmd == "git-hook":
+        return cmd_git_hook(p, rest)
     rc = plugin_dispatch(p, cmd, rest)
     if rc is not None:
         return rc

@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to dokku_ci.teams
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``deploy-guard``: the program behind the deploy guard's ``core-post-extract`` trigger.
+
+Dokku runs it as the ``dokku`` user with ``APP SOURCECODE_WORK_DIR REV`` (``plugins/git/functions``
+``git_trigger_build``) before its own ``core-post-extract`` triggers (the plugin directory's
+name puts it first in plugn's order). ``NAME`` is the person the gate (or sshcommand) ran Dokku
+for. Admins, trusted apps and a local operator (no ``NAME``) pass; everyone else's deploy is
+checked by ``deployguard.decide``. A refusal is one line on stderr and exit 1: plugn stops at
+the first failing trigger and ``git_trigger_build`` returns, so nothing is rendered or built.
+
+Usage: deploy-guard --guard-file FILE APP WORKDIR [REV]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import guardfile
+from .names import APP, show
+
+
+def who_passes(doc, app, name):
+    """Why this deploy is not checked (a phrase), or None when it is."""
+    if not name:
+        return "it was started on the host, not through the gate"
+    if name in doc["admins"]:
+        return "%s is an admin" % name
+    if app in doc["trusted"]:
+        return "app %s is trusted" % app
+    return None
+
+
+def run(argv, environ, owner_uid=0, image_reader=None, inspect=None, out=None, err=None):
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if len(argv) < 4 or argv[0] != "--guard-file":
+        err.write("!     usage: deploy-guard --guard-file FILE APP WORKDIR [REV]\n")
+        return 64
+    guard_path, app, workdir = argv[1], argv[2], argv[3]
+    if not APP.match(app):
+        err.write("!     deploy refused by the deploy guard: app name %s cannot be checked\n" % show(app))
+        return 1
+    name = environ.get("NAME", "")
+    reason = who_passes(guardfile.read(guard_path, owner_uid), app, name)
+    if reason is not None:
+        out.write("-----> Deploy guard: not checked (%s)\n" % reason)
+        return 0
+    from . import deployguard
+    lib_root = environ.get("DOKKU_LIB_ROOT") or deployguard.DEFAULT_LIB_ROOT
+    if image_reader is None and inspect is None:
+        from . import imagefiles
+        docker = imagefiles.Docker(environ.get("DOCKER_BIN") or "docker")
+        image_reader = lambda image, paths: docker.read(app, image, paths)  # noqa: E731
+        inspect = docker.inspect
+    try:
+        refusal = deployguard.decide(app, workdir, environ, lib_root, image_reader, inspect)
+    except deployguard.ImageReadError as error:
+        refusal = deployguard.Refusal("the local Docker engine", 0, "cannot be asked (%s)" % error)
+    if refusal is not None:
+        err.write("!     %s\n" % refusal.message())
+        return 1
+    out.write("-----> Deploy guard: %s passed\n" % app)
+    return 0
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(argv, os.environ)
+    except Exception:  # pylint: disable=broad-except
+        # Never a traceback, never a pass: a guard that cannot decide refuses.
+        sys.stderr.write("!     deploy refused by the deploy guard: it could not finish its checks\n")
+        return 1

@@ -1,0 +1,309 @@
+# -*- coding: utf-8 -*-
+"""The deploy guard's decision (deployguard), its program (guard) and trust (guardfile, CLI)."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from module_utils import deployguard, guard, guardfile, imagefiles
+from module_utils.store import Store
+
+from keyutil import ed25519_line
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PWN = '{{ sh "touch /tmp/pwned" }}\n'
+
+
+@pytest.fixture
+def tree(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    return work, lib
+
+
+def decide(tree, app="web", env=None, **kw):
+    work, lib = tree
+    return deployguard.decide(app, str(work), env or {}, str(lib), **kw)
+
+
+def prop(lib, plugin, scope, key, value):
+    d = lib / "config" / plugin / scope
+    d.mkdir(parents=True, exist_ok=True)
+    (d / key).write_text(value)
+
+
+def test_a_plain_tree_passes(tree):
+    work, lib = tree
+    (work / "CHECKS").write_text("WAIT=5\n/health ok\n")
+    (work / "nginx.conf.sigil").write_text('{{ range $l := $.DOKKU_APP_WEB_LISTENERS | split " " }}'
+                                           'server {{ $l }};{{ end }}\n')
+    (work / "Dockerfile").write_text("FROM debian:bookworm\n")
+    assert decide(tree) is None
+
+
+@pytest.mark.parametrize("name", ["CHECKS", "nginx.conf.sigil"])
+def test_sh_in_a_template_is_refused_with_file_line_and_function(tree, name):
+    work, unused = tree
+    (work / name).write_text("/health ok\n" + PWN)
+    refusal = decide(tree)
+    assert refusal.message() == ("deploy refused by the deploy guard: %s line 2: calls sh, which runs a "
+                                 "program on the host" % name)
+
+
+@pytest.mark.parametrize("text, function", [('{{ include "/etc/passwd" }}', "include"),
+                                            ('{{ file "/etc/shadow" }}', "file")])
+def test_host_paths_are_refused(tree, text, function):
+    (tree[0] / "CHECKS").write_text(text)
+    assert "calls %s, which reads a host file" % function in decide(tree).message()
+
+
+def test_the_configured_nginx_template_path_is_the_one_checked(tree):
+    work, lib = tree
+    prop(lib, "nginx", "web", "nginx-conf-sigil-path", "deploy/nginx.tmpl\n")
+    (work / "deploy").mkdir()
+    (work / "deploy" / "nginx.tmpl").write_text(PWN)
+    assert "'deploy/nginx.tmpl' line 1: calls sh" in decide(tree).message()
+
+
+def test_sigil_delims_from_the_app_config_are_followed(tree):
+    work, lib = tree
+    (work / "CHECKS").write_text('[[ sh "id" ]]\n')
+    assert decide(tree) is None
+    env_dir = lib / "config" / "web"
+    env_dir.mkdir(parents=True)
+    (env_dir / "ENV").write_text('SIGIL_DELIMS="[[,]]"\n')
+    assert "calls sh" in decide(tree).message()
+    assert "calls sh" in decide(tree, env={"SIGIL_DELIMS": "[[,]]"}).message()
+
+
+def test_a_template_linking_out_of_the_tree_is_refused(tree):
+    work, unused = tree
+    os.symlink("/etc/passwd", str(work / "nginx.conf.sigil"))
+    assert decide(tree).message() == ("deploy refused by the deploy guard: nginx.conf.sigil: is a link out "
+                                      "of the source tree")
+
+
+@pytest.mark.parametrize("text", ["FROM dokku/other\n", "FROM debian\nCOPY --from=dokku/other:latest /a /b\n",
+                                  "ARG B=dokku/other\nFROM ${B}\n"])
+def test_other_apps_images_are_refused(tree, text):
+    (tree[0] / "Dockerfile").write_text(text)
+    assert "is another app's image" in decide(tree).message()
+
+
+def test_own_image_and_configured_dockerfile_path(tree):
+    work, lib = tree
+    (work / "Dockerfile").write_text("FROM dokku/web:latest\n")
+    assert decide(tree) is None
+    prop(lib, "builder-dockerfile", "--global", "dockerfile-path", "docker/prod.Dockerfile")
+    (work / "docker").mkdir()
+    (work / "docker" / "prod.Dockerfile").write_text("FROM debian\nFROM dokku/other AS x\n")
+    assert "'docker/prod.Dockerfile' line 2: FROM 'dokku/other' is another app's image" in decide(tree).message()
+
+
+def test_image_deploys_read_the_templates_from_the_source_image(tree):
+    work, lib = tree
+    prop(lib, "git", "web", "source-image", "registry.example.com/team/web:1")
+    (work / "Dockerfile").write_text("FROM registry.example.com/team/web:1\n")
+    (work / "CHECKS").write_text(PWN)  # not what Dokku reads for an image deploy
+    asked = []
+
+    def reader(image, paths):
+        asked.append((image, paths))
+        return {"CHECKS": b"/health ok\n", "nginx.conf.sigil": None}
+
+    assert decide(tree, image_reader=reader) is None
+    assert asked == [("registry.example.com/team/web:1", ["CHECKS", "nginx.conf.sigil"])]
+    refusal = decide(tree, image_reader=lambda image, paths: {"CHECKS": PWN.encode()})
+    assert refusal.message() == ("deploy refused by the deploy guard: CHECKS in the image line 1: calls sh, "
+                                 "which runs a program on the host")
+
+
+def test_a_source_image_of_another_app_is_refused(tree):
+    prop(tree[1], "git", "web", "source-image", "docker.io/dokku/other:2")
+    refusal = decide(tree, image_reader=lambda image, paths: {})
+    assert refusal.message() == "deploy refused by the deploy guard: source image: 'docker.io/dokku/other:2' is another app's image"
+
+
+def test_image_files_are_joined_like_dokku(tmp_path):
+    import tarfile
+    path = tmp_path / "t.tar"
+    with tarfile.open(str(path), "w") as archive:
+        for name, data in (("CHECKS", b'{{ sh "id" }}'),):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("link")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/shadow"
+        archive.addfile(link)
+    assert imagefiles.concatenated(path.read_bytes()) == b'{{ sh "id" }}'
+    with pytest.raises(deployguard.ImageReadError):
+        imagefiles.concatenated(b"not a tar" * 100)
+
+
+FAKE_DOCKER = r'''#!/usr/bin/env python3
+import io, sys, tarfile
+args = sys.argv[1:]
+files = {"/app/CHECKS": b'{{ sh "touch /tmp/pwned" }}\n'}
+if args[:2] == ["image", "inspect"]:
+    ref = args[-1]
+    if ref == "registry.example.com/x/app:1":
+        if "WorkingDir" in args[3]:
+            print('"/app"')
+        else:
+            print('["registry.example.com/x/app:1"]\t["registry.example.com/x/app@sha256:' + "a" * 64 + '"]')
+        sys.exit(0)
+    sys.stderr.write("Error: No such image: %s\n" % ref)
+    sys.exit(1)
+if args[:2] == ["container", "create"]:
+    print("0123abcd")
+elif args[:2] == ["container", "cp"]:
+    path = args[2].split(":", 1)[1]
+    if path not in files:
+        sys.stderr.write("Error: Could not find the file %s in container 0123abcd\n" % path)
+        sys.exit(1)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        info = tarfile.TarInfo(path.rsplit("/", 1)[1]); info.size = len(files[path])
+        t.addfile(info, io.BytesIO(files[path]))
+    sys.stdout.buffer.write(buf.getvalue())
+'''
+
+
+def test_the_docker_reader_against_a_fake_engine(tree, tmp_path):
+    docker = tmp_path / "docker"
+    docker.write_text(FAKE_DOCKER.replace("#!/usr/bin/env python3", "#!" + sys.executable))
+    docker.chmod(0o755)
+    engine = imagefiles.Docker(str(docker))
+    assert engine.inspect("nosuch:1") is None
+    assert engine.inspect("registry.example.com/x/app:1")[1]
+    found = engine.read("web", "registry.example.com/x/app:1", ["CHECKS", "nginx.conf.sigil"])
+    assert found == {"CHECKS": b'{{ sh "touch /tmp/pwned" }}\n', "nginx.conf.sigil": None}
+    # git:from-image of a registry image that carries such a CHECKS
+    prop(tree[1], "git", "web", "source-image", "registry.example.com/x/app:1")
+    (tree[0] / "Dockerfile").write_text("FROM registry.example.com/x/app:1\n")
+    refusal = decide(tree, image_reader=lambda image, paths: engine.read("web", image, paths),
+                     inspect=engine.inspect)
+    assert "CHECKS in the image line 1: calls sh" in refusal.message()
+
+
+# ---------------------------------------------------------------- the program and trust
+
+def guard_doc(tmp_path, admins=(), trusted=()):
+    d = tmp_path / "state-guard"
+    d.mkdir(exist_ok=True)
+    (d / "guard.json").write_text(json.dumps({"version": 1, "admins": list(admins), "trusted": list(trusted)}))
+    os.chmod(str(d / "guard.json"), 0o640)
+    return str(d / "guard.json")
+
+
+def run_guard(tmp_path, work, name, doc_path, app="web"):
+    out, err = io.StringIO(), io.StringIO()
+    env = {"NAME": name} if name is not None else {}
+    env["DOKKU_LIB_ROOT"] = str(tmp_path / "lib")
+    code = guard.run(["--guard-file", doc_path, app, str(work), "rev"], env, owner_uid=os.geteuid(),
+                     image_reader=lambda i, p: {}, inspect=lambda r: None, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_the_program_refuses_users_and_passes_admins_trusted_apps_and_local_operators(tree, tmp_path):
+    work, unused = tree
+    (work / "CHECKS").write_text(PWN)
+    doc = guard_doc(tmp_path, admins=["root-admin"], trusted=["legacy"])
+    code, out, err = run_guard(tmp_path, work, "alice", doc)
+    assert code == 1 and out == ""
+    assert err.splitlines() == ["!     deploy refused by the deploy guard: CHECKS line 1: calls sh, which runs a "
+                                "program on the host"]
+    assert run_guard(tmp_path, work, "root-admin", doc)[:2] == (0, "-----> Deploy guard: not checked (root-admin is an admin)\n")
+    assert run_guard(tmp_path, work, "alice", doc, app="legacy")[0] == 0
+    assert run_guard(tmp_path, work, None, doc)[0] == 0
+
+
+def test_an_untrustworthy_guard_file_means_nobody_passes(tree, tmp_path):
+    work, unused = tree
+    (work / "CHECKS").write_text(PWN)
+    doc = guard_doc(tmp_path, admins=["alice"])
+    os.chmod(doc, 0o666)
+    assert run_guard(tmp_path, work, "alice", doc)[0] == 1
+    os.chmod(doc, 0o640)
+    with open(doc, "w") as f:
+        f.write("{not json")
+    assert run_guard(tmp_path, work, "alice", doc)[0] == 1
+    assert run_guard(tmp_path, work, "alice", str(tmp_path / "missing.json"))[0] == 1
+
+
+def test_admins_follow_the_state_and_trust_is_kept(tmp_path):
+    state_dir = tmp_path / "state"
+    store = Store(str(state_dir))
+    store.init()
+    assert not os.path.exists(guardfile.path(str(state_dir)))     # no guard directory: nothing written
+    os.mkdir(guardfile.directory(str(state_dir)), 0o750)
+    guardfile.set_trust(str(state_dir), "legacy", True)
+    with store.transaction() as tx:
+        tx.state["teams"]["dokku@admin"]["members"] = ["boss"]
+        tx.state["users"]["boss"] = {"keys": [ed25519_line()], "from": []}
+    doc = guardfile.read(guardfile.path(str(state_dir)), os.geteuid())
+    assert doc == {"version": 1, "admins": ["boss"], "trusted": ["legacy"]}
+    assert oct(os.stat(guardfile.path(str(state_dir))).st_mode & 0o777) == "0o640"
+    guardfile.set_trust(str(state_dir), "legacy", False)
+    assert guardfile.read(guardfile.path(str(state_dir)), os.geteuid())["trusted"] == []
+
+
+def test_cli_trust_verbs_are_audited(tmp_path):
+    state_dir = tmp_path / "state"
+    Store(str(state_dir)).init()
+    os.mkdir(guardfile.directory(str(state_dir)), 0o750)
+    log = tmp_path / "audit.log"
+    cli = [sys.executable, "-IS", os.path.join(REPO, "bin", "entry.py"), "dokku-teams", "--state-dir", str(state_dir)]
+    r = subprocess.run(cli + ["app:trust", "legacy", "--log", str(log)], capture_output=True, text=True)
+    assert r.returncode == 0 and "no longer checks legacy" in r.stdout, r.stderr
+    r = subprocess.run(cli + ["app:trusted", "--format", "json"], capture_output=True, text=True)
+    assert json.loads(r.stdout) == ["legacy"]
+    line = json.loads(log.read_text().splitlines()[-1])
+    assert (line["pseudo"], line["apps"], line["decision"]) == ("app:trust", ["legacy"], "allow")
+    r = subprocess.run(cli + ["app:trust", "Bad_App", "--log", str(log)], capture_output=True, text=True)
+    assert r.returncode == 65 and len(r.stderr.splitlines()) == 1, r.stderr
+    r = subprocess.run(cli + ["app:untrust", "legacy", "--log", str(log)], capture_output=True, text=True)
+    assert r.returncode == 0 and len(log.read_text().splitlines()) == 2
+
+
+def test_the_launcher_starts_the_guard(tmp_path):
+    r = subprocess.run([os.path.join(REPO, "bin", "dokku-teams-deploy-guard")], capture_output=True, text=True)
+    assert r.returncode == 64 and r.stderr.startswith("!     usage: deploy-guard")
+
+
+def test_sync_guard_writes_the_admins_once(tmp_path):
+    state_dir = tmp_path / "state"
+    Store(str(state_dir)).init()
+    os.mkdir(guardfile.directory(str(state_dir)), 0o750)
+    cli = [sys.executable, "-IS", os.path.join(REPO, "bin", "entry.py"), "dokku-teams", "--state-dir", str(state_dir)]
+    r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True)
+    assert r.stdout == "-----> guard file written\n", r.stderr
+    r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True)
+    assert r.stdout == "-----> guard file unchanged\n", r.stderr
+
+
+def test_build_dir_is_where_the_files_come_from(tree):
+    work, lib = tree
+    prop(lib, "builder", "web", "build-dir", "/sub/")
+    (work / "CHECKS").write_text("/health ok\n")
+    (work / "sub").mkdir()
+    (work / "sub" / "CHECKS").write_text(PWN)
+    assert "CHECKS line 1: calls sh" in decide(tree).message()
+    (work / "sub" / "CHECKS").write_text("/ ok\n")
+    (work / "sub" / "Dockerfile").write_text("FROM dokku/other\n")
+    assert "FROM 'dokku/other'" in decide(tree).message()
+
+
+def test_a_build_dir_linking_out_of_the_tree_is_refused(tree, tmp_path):
+    work, lib = tree
+    prop(lib, "builder", "web", "build-dir", "sub")
+    os.symlink(str(tmp_path), str(work / "sub"))
+    assert decide(tree).message() == ("deploy refused by the deploy guard: build-dir 'sub': is a link out of "
+                                      "the source tree")
