@@ -89,8 +89,24 @@ options:
   purge:
     description:
       - With O(users), remove every user the list does not name (and take them out of their teams).
+      - Refused when it would remove every user, or more than O(max_removal_share) of them, unless
+        O(allow_mass_removal=true).
     type: bool
     default: false
+  allow_mass_removal:
+    description:
+      - Allow a change that removes every user, more than O(max_removal_share) of them (with
+        O(purge)), or every member of V(dokku@admin). Without it such a change is refused with
+        the list of what it would remove, since an inventory whose variables did not load looks
+        the same as one that declares nobody.
+    type: bool
+    default: false
+  max_removal_share:
+    description:
+      - The largest share (0 to 1) of the users a purge may remove without O(allow_mass_removal).
+        Removing a single user is always allowed.
+    type: float
+    default: 0.5
   state_dir:
     description:
       - The dokku-teams state directory.
@@ -214,7 +230,7 @@ authorized_keys_changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dokku_ci.teams.plugins.module_utils import sshkeys
+from ansible_collections.dokku_ci.teams.plugins.module_utils import removal, sshkeys
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
     Context, changes, common_argument_spec, keys_diff, run, state_diff)
 from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
@@ -329,6 +345,8 @@ def main():
         exclusive_keys=dict(type="bool", default=False, no_log=False),
         users=dict(type="list", elements="dict", options=user_options),
         purge=dict(type="bool", default=False),
+        allow_mass_removal=dict(type="bool", default=False),
+        max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE),
     )
     argument_spec["from"] = dict(type="list", elements="str")
     argument_spec.update(common_argument_spec())
@@ -344,7 +362,16 @@ def main():
     def body():
         items = declarations(module.params)
         context = Context(module)
-        changed, before, after = context.apply(lambda current: apply_users(current, items, module.params["purge"]))
+        params = module.params
+        removal.check_share(params["max_removal_share"])
+
+        def mutate(current):
+            new = apply_users(current, items, params["purge"])
+            removal.guard(current, new, params["allow_mass_removal"], params["max_removal_share"],
+                          purge=params["purge"], teams=False)
+            return new
+
+        changed, before, after = context.apply(mutate)
         keys_changed, keys_before, keys_after = context.sync_authorized_keys(after)
         added, removed, updated = changes(before, after, "users")
         result = dict(changed=changed or keys_changed, users=sorted(after["users"]), added=added,

@@ -120,6 +120,20 @@ options:
         V(dokku@app--APP) teams are kept unless O(purge_app_teams=true).
     type: bool
     default: false
+  allow_mass_removal:
+    description:
+      - Allow a change that destroys every team O(purge) may destroy, more than
+        O(max_removal_share) of them, or leaves V(dokku@admin) without members. Without it such a
+        change is refused with the list of what it would remove, since an inventory whose
+        variables did not load looks the same as one that declares no team.
+    type: bool
+    default: false
+  max_removal_share:
+    description:
+      - The largest share (0 to 1) of the teams a purge may destroy without O(allow_mass_removal).
+        Destroying a single team is always allowed.
+    type: float
+    default: 0.5
   purge_app_teams:
     description:
       - With O(purge), also destroy the V(dokku@app--APP) teams the list does not name (they are created
@@ -262,7 +276,7 @@ host_escape_grants:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dokku_ci.teams.plugins.module_utils import names
+from ansible_collections.dokku_ci.teams.plugins.module_utils import names, removal
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
     Context, changes, common_argument_spec, host_escape_warnings, run, state_diff)
 from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
@@ -355,6 +369,8 @@ def main():
         teams=dict(type="list", elements="dict", options=options),
         purge=dict(type="bool", default=False),
         purge_app_teams=dict(type="bool", default=False),
+        allow_mass_removal=dict(type="bool", default=False),
+        max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE),
     )
     argument_spec.update(team_options())
     argument_spec.update(common_argument_spec())
@@ -371,8 +387,15 @@ def main():
     def body():
         items = declarations(params)
         context = Context(module)
-        changed, before, after = context.apply(
-            lambda current: apply_teams(current, items, params["purge"], params["purge_app_teams"]))
+        removal.check_share(params["max_removal_share"])
+
+        def mutate(current):
+            new = apply_teams(current, items, params["purge"], params["purge_app_teams"])
+            removal.guard(current, new, params["allow_mass_removal"], params["max_removal_share"],
+                          purge=params["purge"], users=False, purge_app_teams=params["purge_app_teams"])
+            return new
+
+        changed, before, after = context.apply(mutate)
         created, destroyed, updated = changes(before, after, "teams")
         flagged = host_escape_warnings(module, after, set(item["name"] for item in items if item["commands"]))
         result = dict(changed=changed, teams=sorted(after["teams"]), created=created, destroyed=destroyed,
