@@ -276,82 +276,13 @@ host_escape_grants:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dokku_ci.teams.plugins.module_utils import names, removal
+from ansible_collections.dokku_ci.teams.plugins.module_utils import removal
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
     Context, changes, common_argument_spec, host_escape_warnings, run, state_diff)
-from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
+from ansible_collections.dokku_ci.teams.plugins.module_utils.declare import (
+    TEAM_FIELDS as FIELDS, apply_teams, team_declarations, team_field_options, team_item_options)
 
 FIELDS = ("owners", "members", "commands", "apps", "services")
-
-
-def team_options():
-    service = dict(type=dict(type="str", required=True), name=dict(type="str", required=True))
-    return dict(
-        owners=dict(type="list", elements="str"),
-        members=dict(type="list", elements="str"),
-        commands=dict(type="list", elements="str"),
-        apps=dict(type="list", elements="str"),
-        services=dict(type="list", elements="dict", options=service),
-    )
-
-
-def declarations(params):
-    if params["teams"] is None:
-        items = [dict((field, params[field]) for field in ("name", "state") + FIELDS)]
-    else:
-        items = params["teams"]
-    out = []
-    seen = set()
-    for item in items:
-        name = item["name"]
-        names.check_team(name)
-        if name in seen:
-            raise Invalid("team %s is declared twice" % name)
-        seen.add(name)
-        record = dict((field, item.get(field)) for field in ("name",) + FIELDS)
-        record["state"] = item.get("state") or "present"
-        out.append(record)
-    return out
-
-
-def apply_teams(current, items, purge=False, purge_app_teams=False):
-    """The state with the team declarations applied, in one pass."""
-    users = current["users"]
-    teams = dict(current["teams"])
-    listed = set(item["name"] for item in items)
-    for item in items:
-        name = item["name"]
-        if item["state"] == "absent":
-            if name == names.ADMIN_TEAM:
-                raise Invalid("team %s cannot be destroyed: its members are the admins" % names.ADMIN_TEAM)
-            teams.pop(name, None)
-            continue
-        record = teams.get(name)
-        if record is None:
-            names.check_new_team(name)
-            record = {"owners": [], "members": [], "commands": [], "apps": [], "services": []}
-        record = dict(record)
-        for field in FIELDS:
-            value = item[field]
-            if value is None:
-                continue
-            if field in ("owners", "members"):
-                unknown = sorted(set(user for user in value if user not in users))
-                if unknown:
-                    raise Invalid("team %s: %s: unknown user %s: declare users with dokku_ci.teams.dokku_ci_user"
-                                  " before naming them in a team" % (name, field, ", ".join(unknown)))
-            if field == "services":
-                value = [{"type": service["type"], "name": service["name"]} for service in value]
-            record[field] = list(value)
-        teams[name] = record
-    if purge:
-        for name in list(teams):
-            if name in listed or name == names.ADMIN_TEAM:
-                continue
-            if names.is_app_team(name) and not purge_app_teams:
-                continue
-            del teams[name]
-    return dict(current, teams=teams)
 
 
 def team_result(state, name):
@@ -360,19 +291,16 @@ def team_result(state, name):
 
 
 def main():
-    options = dict(name=dict(type="str", required=True),
-                   state=dict(type="str", choices=["present", "absent"], default="present"))
-    options.update(team_options())
     argument_spec = dict(
         name=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        teams=dict(type="list", elements="dict", options=options),
+        teams=dict(type="list", elements="dict", options=team_item_options()),
         purge=dict(type="bool", default=False),
         purge_app_teams=dict(type="bool", default=False),
         allow_mass_removal=dict(type="bool", default=False),
         max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE),
     )
-    argument_spec.update(team_options())
+    argument_spec.update(team_field_options())
     argument_spec.update(common_argument_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -385,7 +313,7 @@ def main():
         module.fail_json(msg="purge only goes with teams (the complete list of teams)")
 
     def body():
-        items = declarations(params)
+        items = team_declarations(params)
         context = Context(module)
         removal.check_share(params["max_removal_share"])
 
