@@ -120,6 +120,16 @@ options:
         V(dokku@app--APP) teams are kept unless O(purge_app_teams=true).
     type: bool
     default: false
+  lint:
+    description:
+      - Warn about grants that are valid but cannot be what was meant - a command the gate does not
+        know (C(ps:restrat)), a glob that matches none or that seems to cover host-escape commands
+        it never grants (C(docker-options:*)), and an app that does not exist on the host
+        (C(shop-wbe)), or whose grant on the host now names another, existing app (renamed with
+        C(apps:rename), which the grants follow). Apps are looked up in the Dokku user's home
+        (C(home) of O(config)); with no apps there, apps are not checked.
+    type: bool
+    default: true
   allow_mass_removal:
     description:
       - Allow a change that destroys every team O(purge) may destroy, more than
@@ -276,7 +286,7 @@ host_escape_grants:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dokku_ci.teams.plugins.module_utils import removal
+from ansible_collections.dokku_ci.teams.plugins.module_utils import lint, removal
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
     Context, changes, common_argument_spec, host_escape_warnings, run, state_diff)
 from ansible_collections.dokku_ci.teams.plugins.module_utils.declare import (
@@ -298,6 +308,7 @@ def main():
         purge=dict(type="bool", default=False),
         purge_app_teams=dict(type="bool", default=False),
         allow_mass_removal=dict(type="bool", default=False),
+        lint=dict(type="bool", default=True),
         max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE),
     )
     argument_spec.update(team_field_options())
@@ -325,6 +336,9 @@ def main():
 
         changed, before, after = context.apply(mutate)
         created, destroyed, updated = changes(before, after, "teams")
+        if params["lint"]:
+            for warning in lint.team_warnings(items, before, context.dokku_root()):
+                module.warn(warning)
         flagged = host_escape_warnings(module, after, set(item["name"] for item in items if item["commands"]))
         result = dict(changed=changed, teams=sorted(after["teams"]), created=created, destroyed=destroyed,
                       updated=updated, host_escape_grants=flagged)

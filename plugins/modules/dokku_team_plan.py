@@ -47,6 +47,16 @@ options:
     description: As O(dokku_ci.teams.dokku_team#module:purge_app_teams).
     type: bool
     default: false
+  lint:
+    description:
+      - Warn about grants that are valid but cannot be what was meant - a command the gate does not
+        know (C(ps:restrat)), a glob that matches none or that seems to cover host-escape commands
+        it never grants (C(docker-options:*)), and an app that does not exist on the host
+        (C(shop-wbe)), or whose grant on the host now names another, existing app (renamed with
+        C(apps:rename), which the grants follow). Apps are looked up in the Dokku user's home
+        (C(home) of O(config)); with no apps there, apps are not checked.
+    type: bool
+    default: true
   allow_mass_removal:
     description: As O(dokku_ci.teams.dokku_ci_user#module:allow_mass_removal).
     type: bool
@@ -107,7 +117,7 @@ state_usable:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dokku_ci.teams.plugins.module_utils import removal
+from ansible_collections.dokku_ci.teams.plugins.module_utils import lint, removal
 from ansible_collections.dokku_ci.teams.plugins.module_utils import state as statelib
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
     Context, changes, common_argument_spec, normalise, run, section_diff)
@@ -139,6 +149,7 @@ def main():
             purge=dict(type="bool", default=False),
             purge_app_teams=dict(type="bool", default=False),
             allow_mass_removal=dict(type="bool", default=False),
+            lint=dict(type="bool", default=True),
             max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE),
             **common_argument_spec()),
         supports_check_mode=True,
@@ -156,6 +167,10 @@ def main():
             module.warn("the dokku-teams state cannot be used (%s): the declaration was checked against an"
                         " empty state" % error.message)
         after = plan(current, module.params)
+        if module.params["lint"]:
+            for warning in lint.team_warnings(team_declarations(dict(module.params, name=None)), current,
+                                              context.dokku_root()):
+                module.warn(warning)
         added, removed, updated = changes(current, after, "users")
         created, destroyed, changed_teams = changes(current, after, "teams")
         result = dict(changed=module.check_mode and after != current, state_usable=usable,
