@@ -76,3 +76,18 @@ def test_an_unusable_state_is_checked_as_empty_with_a_warning(host):
     assert not result.get("failed"), result
     assert result["state_usable"] is False and result["users"]["added"] == ["alice", "olivia"]
     assert any("checked against an empty state" in warning for warning in warnings_of(result))
+
+
+def test_the_role_readme_cookbook_is_a_valid_declaration(host):
+    import re
+    import yaml
+    from conftest import ROOT
+    text = open(os.path.join(ROOT, "roles", "dokku_teams", "README.md")).read()
+    block = re.search(r"## Cookbook.*?```yaml\n(.*?)```", text, re.S).group(1)
+    doc = yaml.safe_load(block)
+    for number, user in enumerate(doc["dokku_teams_users"]):
+        user["keys"] = [key_line(100 + number)]
+    result = host.run(MODULE, check=True, users=doc["dokku_teams_users"], teams=doc["dokku_teams_teams"], purge=True)
+    assert not result.get("failed"), result
+    assert result["teams"]["created"] == ["dbas", "deployers", "readers", "shop-deploy"]
+    assert [w for w in warnings_of(result) if "knows no command" in w or "matches no command" in w] == []
