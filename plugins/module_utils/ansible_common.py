@@ -46,6 +46,10 @@ class Context(object):
         self.state_dir = state_dir
         self.store = Store(state_dir)
 
+    def dokku_root(self):
+        """Where Dokku keeps its apps (the Dokku user's home)."""
+        return self.config.home if self.config is not None else gateconfig.DEFAULTS["home"]
+
     # ---- state
 
     def snapshot(self):

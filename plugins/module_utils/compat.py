@@ -3,12 +3,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """``dokku-ci-user``: the seed project's workflow, kept working on top of teams.
 
-    cat key.pub | ssh root@host "dokku-ci-user add:user --name N --app A --app B"
+    cat key.pub | ssh root@host "dokku-ci-user add:user --name N --app A --app B [--from CIDR]"
     ssh root@host "dokku-ci-user remove:user --name N"
     ssh root@host dokku-ci-user list
 
-``add:user`` declares the user with the key from stdin and a personal team ``ci-N`` (N owns
-it and is its only member) granting the seed's commands on those apps. The seed allowed
+``add:user`` declares the user with the key from stdin and a personal team ``ci-N`` granting
+the seed's commands on those apps. The bot is the team's only member and never its owner
+(the team has none: admins manage it), so a leaked CI key cannot hand the team's rights to
+anyone else. ``--from`` limits where the key is accepted from, like a declared user's
+``from``. ``list`` shows the bots (users with a ``ci-N`` team), not every user. The seed allowed
 ``tags:deploy``, which left Dokku in 0.26; its successors ``git:from-image`` and
 ``git:load-image`` are granted beside it, so the same CI job keeps deploying images.
 """
@@ -24,7 +27,8 @@ from .names import TEAM, check_app, check_user, show
 
 SEED_COMMANDS = ("docker:pull", "docker:tag", "docker:version", "version", "tags:deploy",
                  "git:from-image", "git:load-image")
-USAGE = ("usage: dokku-ci-user add:user --name NAME --app APP [--app APP ...]  (public key on stdin)\n"
+USAGE = ("usage: dokku-ci-user add:user --name NAME --app APP [--app APP ...] [--from CIDR ...]"
+         "  (public key on stdin)\n"
          "       dokku-ci-user remove:user --name NAME\n"
          "       dokku-ci-user list [--format json]\n")
 
@@ -39,12 +43,13 @@ def personal_team(user):
 
 
 def _options(args):
-    names, apps, fmt = [], [], None
+    """``(name, apps, from_list or None, format)``."""
+    names, apps, froms, fmt = [], [], [], None
     index = 0
     while index < len(args):
         flag = args[index]
         flag, eq, value = flag.partition("=")
-        if flag not in ("--name", "--app", "--format"):
+        if flag not in ("--name", "--app", "--from", "--format"):
             raise Invalid("unknown option %s\n%s" % (show(flag), USAGE.rstrip()))
         if not eq:
             if index + 1 >= len(args):
@@ -52,15 +57,17 @@ def _options(args):
             value = args[index + 1]
             index += 1
         index += 1
-        {"--name": names, "--app": apps}.get(flag, []).append(value)
+        {"--name": names, "--app": apps, "--from": froms}.get(flag, []).append(value)
         if flag == "--format":
             fmt = value
     if len(names) > 1:
         raise Invalid("give --name once")
-    return (names[0] if names else None), apps, fmt
+    return (names[0] if names else None), apps, (froms or None), fmt
 
 
-def add_user(current, name, key_lines, apps):
+def add_user(current, name, key_lines, apps, from_=None):
+    """The bot with its keys, ``from_`` (``None``: left as it is) and its ``ci-NAME`` team,
+    whose only member it is and which it does not own."""
     check_user(name)
     if not apps:
         raise Invalid("give at least one --app")
@@ -74,13 +81,29 @@ def add_user(current, name, key_lines, apps):
         for key in key_lines:
             if _key_blobs([key])[0] not in known:
                 new = statelib.add_key(new, name, key)
+        if from_ is not None:
+            new = statelib.set_user_from(new, name, from_)
     else:
-        new = statelib.add_user(current, name, key_lines)
+        new = statelib.add_user(current, name, key_lines, from_)
     if team not in new["teams"]:
         new = statelib.create_team(new, team)
-        new = statelib.add_members(new, team, [name], "owner")
-        new = statelib.add_members(new, team, [name], "member")
+    # Earlier versions made the bot the owner of its team: that is taken back here.
+    new = statelib.set_team(new, team, owners=[o for o in new["teams"][team]["owners"] if o != name])
+    new = statelib.add_members(new, team, [name], "member")
     return statelib.add_grants(new, team, commands=list(SEED_COMMANDS), apps=list(apps))
+
+
+def bots(state):
+    """``[(user, team record)]`` for the users dokku-ci-user manages: those with a ci-NAME team."""
+    out = []
+    for user in sorted(state["users"]):
+        try:
+            team = state["teams"].get(personal_team(user))
+        except Invalid:
+            continue
+        if team is not None and user in team["members"]:
+            out.append((user, team))
+    return out
 
 
 def _key_blobs(lines):
@@ -114,17 +137,17 @@ def main(argv=None, store=None, config=None, stdin=None, stdout=None, stderr=Non
             config = config or gateconfig.load()
             store = store or Store(config.state_dir)
         verb, args = argv[0], argv[1:]
-        name, apps, fmt = _options(args)
+        name, apps, from_, fmt = _options(args)
         if verb == "list":
             current = store.load()
-            rows = []
-            for user in sorted(current["users"]):
-                team = current["teams"].get(personal_team(user))
-                rows.append({"name": user, "apps": list(team["apps"]) if team else []})
+            rows = [{"name": user, "apps": list(team["apps"]), "from": list(current["users"][user]["from"])}
+                    for user, team in bots(current)]
             if fmt == "json":
                 stdout.write(json.dumps(rows) + "\n")
             else:
-                stdout.write("=====> CI users\n" + "".join("%s %s\n" % (r["name"], " ".join(r["apps"])) for r in rows))
+                stdout.write("=====> CI users\n" + "".join(
+                    "%s %s%s\n" % (r["name"], " ".join(r["apps"]), "".join(" from=" + f for f in r["from"]))
+                    for r in rows))
             return 0
         if name is None:
             raise Invalid("give --name NAME\n" + USAGE.rstrip())
@@ -133,9 +156,10 @@ def main(argv=None, store=None, config=None, stdin=None, stdout=None, stderr=Non
             if not keys:
                 raise Invalid("no public key on stdin: cat key.pub | dokku-ci-user add:user --name N --app A")
             with store.transaction() as tx:
-                tx.state = add_user(tx.state, name, keys, apps)
+                tx.state = add_user(tx.state, name, keys, apps, from_)
                 new = tx.state
-            message = "-----> User %s may deploy %s" % (name, " ".join(apps))
+            message = "-----> User %s may deploy %s%s" % (
+                name, " ".join(apps), " from " + ",".join(new["users"][name]["from"]) if new["users"][name]["from"] else "")
         elif verb == "remove:user":
             with store.transaction() as tx:
                 tx.state = remove_user(tx.state, name)

@@ -89,8 +89,24 @@ options:
   purge:
     description:
       - With O(users), remove every user the list does not name (and take them out of their teams).
+      - Refused when it would remove every user, or more than O(max_removal_share) of them, unless
+        O(allow_mass_removal=true).
     type: bool
     default: false
+  allow_mass_removal:
+    description:
+      - Allow a change that removes every user, more than O(max_removal_share) of them (with
+        O(purge)), or every member of V(dokku@admin). Without it such a change is refused with
+        the list of what it would remove, since an inventory whose variables did not load looks
+        the same as one that declares nobody.
+    type: bool
+    default: false
+  max_removal_share:
+    description:
+      - The largest share (0 to 1) of the users a purge may remove without O(allow_mass_removal).
+        Removing a single user is always allowed.
+    type: float
+    default: 0.5
   state_dir:
     description:
       - The dokku-teams state directory.
@@ -214,96 +230,11 @@ authorized_keys_changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dokku_ci.teams.plugins.module_utils import sshkeys
+from ansible_collections.dokku_ci.teams.plugins.module_utils import removal, sshkeys
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
     Context, changes, common_argument_spec, keys_diff, run, state_diff)
-from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
-from ansible_collections.dokku_ci.teams.plugins.module_utils.names import check_user
-
-
-def _declared_keys(name, keys):
-    """Parsed keys, one per key blob (the first spelling wins)."""
-    out = {}
-    for index, line in enumerate(keys):
-        try:
-            key = sshkeys.parse_key(line)
-        except Invalid as error:
-            raise Invalid("user %s: keys[%d]: %s" % (name, index, error.message))
-        out.setdefault(key.blob_b64, key.line)
-    return out
-
-
-def declarations(params):
-    """The users a call declares, checked, as a list of dicts (single form: a list of one)."""
-    if params["users"] is None:
-        items = [dict(name=params["name"], keys=params["keys"], state=params["state"],
-                      exclusive_keys=params["exclusive_keys"], **{"from": params["from"]})]
-    else:
-        items = params["users"]
-    out = []
-    seen = set()
-    for item in items:
-        name = item["name"]
-        check_user(name)
-        if name in seen:
-            raise Invalid("user %s is declared twice" % name)
-        seen.add(name)
-        exclusive = item.get("exclusive_keys")
-        if exclusive is None:
-            exclusive = params["exclusive_keys"]
-        keys = item.get("keys")
-        out.append({
-            "name": name,
-            "state": item.get("state") or "present",
-            "keys": None if keys is None else _declared_keys(name, keys),
-            "from": None if item.get("from") is None else sshkeys.check_from(list(item["from"])),
-            "exclusive_keys": exclusive,
-        })
-    return out
-
-
-def apply_users(current, items, purge):
-    """The state with ``items`` applied: one pass, whatever the number of users (the result is
-    validated afterwards, which also checks that no key belongs to two users)."""
-    users = dict(current["users"])
-    listed = set(item["name"] for item in items)
-    gone = set(name for name in users if purge and name not in listed)
-    for item in items:
-        name = item["name"]
-        if item["state"] == "absent":
-            if name in users:
-                gone.add(name)
-            continue
-        record = users.get(name)
-        keys = item["keys"]
-        if record is None:
-            if not keys:
-                raise Invalid("user %s does not exist: give keys to create it" % name)
-            lines = list(keys.values())
-            from_ = item["from"] or []
-        else:
-            if keys is None:
-                lines = list(record["keys"])
-            elif item["exclusive_keys"]:
-                lines = list(keys.values())
-            else:
-                have = set(sshkeys.parse_key(line).blob_b64 for line in record["keys"])
-                lines = list(record["keys"]) + [line for blob, line in keys.items() if blob not in have]
-            from_ = record["from"] if item["from"] is None else item["from"]
-        if not lines:
-            raise Invalid("user %s needs at least one SSH public key: remove the user instead" % name)
-        users[name] = {"keys": sorted(lines), "from": sorted(set(from_))}
-    for name in gone:
-        users.pop(name, None)
-    teams = current["teams"]
-    if gone:
-        teams = {}
-        for team, record in current["teams"].items():
-            if gone.intersection(record["owners"]) or gone.intersection(record["members"]):
-                record = dict(record, owners=[user for user in record["owners"] if user not in gone],
-                              members=[user for user in record["members"] if user not in gone])
-            teams[team] = record
-    return dict(current, users=users, teams=teams)
+from ansible_collections.dokku_ci.teams.plugins.module_utils.declare import (
+    apply_users, user_declarations, user_item_options)
 
 
 def user_result(state, name):
@@ -315,20 +246,15 @@ def user_result(state, name):
 
 
 def main():
-    user_options = dict(
-        name=dict(type="str", required=True),
-        keys=dict(type="list", elements="str", no_log=False),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        exclusive_keys=dict(type="bool", no_log=False),
-    )
-    user_options["from"] = dict(type="list", elements="str")
     argument_spec = dict(
         name=dict(type="str"),
         keys=dict(type="list", elements="str", no_log=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         exclusive_keys=dict(type="bool", default=False, no_log=False),
-        users=dict(type="list", elements="dict", options=user_options),
+        users=dict(type="list", elements="dict", options=user_item_options()),
         purge=dict(type="bool", default=False),
+        allow_mass_removal=dict(type="bool", default=False),
+        max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE),
     )
     argument_spec["from"] = dict(type="list", elements="str")
     argument_spec.update(common_argument_spec())
@@ -342,9 +268,18 @@ def main():
         module.fail_json(msg="purge only goes with users (the complete list of users)")
 
     def body():
-        items = declarations(module.params)
+        items = user_declarations(module.params)
         context = Context(module)
-        changed, before, after = context.apply(lambda current: apply_users(current, items, module.params["purge"]))
+        params = module.params
+        removal.check_share(params["max_removal_share"])
+
+        def mutate(current):
+            new = apply_users(current, items, params["purge"])
+            removal.guard(current, new, params["allow_mass_removal"], params["max_removal_share"],
+                          purge=params["purge"], teams=False)
+            return new
+
+        changed, before, after = context.apply(mutate)
         keys_changed, keys_before, keys_after = context.sync_authorized_keys(after)
         added, removed, updated = changes(before, after, "users")
         result = dict(changed=changed or keys_changed, users=sorted(after["users"]), added=added,

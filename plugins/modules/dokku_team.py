@@ -120,6 +120,30 @@ options:
         V(dokku@app--APP) teams are kept unless O(purge_app_teams=true).
     type: bool
     default: false
+  lint:
+    description:
+      - Warn about grants that are valid but cannot be what was meant - a command the gate does not
+        know (C(ps:restrat)), a glob that matches none or that seems to cover host-escape commands
+        it never grants (C(docker-options:*)), and an app that does not exist on the host
+        (C(shop-wbe)), or whose grant on the host now names another, existing app (renamed with
+        C(apps:rename), which the grants follow). Apps are looked up in the Dokku user's home
+        (C(home) of O(config)); with no apps there, apps are not checked.
+    type: bool
+    default: true
+  allow_mass_removal:
+    description:
+      - Allow a change that destroys every team O(purge) may destroy, more than
+        O(max_removal_share) of them, or leaves V(dokku@admin) without members. Without it such a
+        change is refused with the list of what it would remove, since an inventory whose
+        variables did not load looks the same as one that declares no team.
+    type: bool
+    default: false
+  max_removal_share:
+    description:
+      - The largest share (0 to 1) of the teams a purge may destroy without O(allow_mass_removal).
+        Destroying a single team is always allowed.
+    type: float
+    default: 0.5
   purge_app_teams:
     description:
       - With O(purge), also destroy the V(dokku@app--APP) teams the list does not name (they are created
@@ -262,82 +286,13 @@ host_escape_grants:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dokku_ci.teams.plugins.module_utils import names
+from ansible_collections.dokku_ci.teams.plugins.module_utils import lint, removal
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
     Context, changes, common_argument_spec, host_escape_warnings, run, state_diff)
-from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
+from ansible_collections.dokku_ci.teams.plugins.module_utils.declare import (
+    TEAM_FIELDS as FIELDS, apply_teams, team_declarations, team_field_options, team_item_options)
 
 FIELDS = ("owners", "members", "commands", "apps", "services")
-
-
-def team_options():
-    service = dict(type=dict(type="str", required=True), name=dict(type="str", required=True))
-    return dict(
-        owners=dict(type="list", elements="str"),
-        members=dict(type="list", elements="str"),
-        commands=dict(type="list", elements="str"),
-        apps=dict(type="list", elements="str"),
-        services=dict(type="list", elements="dict", options=service),
-    )
-
-
-def declarations(params):
-    if params["teams"] is None:
-        items = [dict((field, params[field]) for field in ("name", "state") + FIELDS)]
-    else:
-        items = params["teams"]
-    out = []
-    seen = set()
-    for item in items:
-        name = item["name"]
-        names.check_team(name)
-        if name in seen:
-            raise Invalid("team %s is declared twice" % name)
-        seen.add(name)
-        record = dict((field, item.get(field)) for field in ("name",) + FIELDS)
-        record["state"] = item.get("state") or "present"
-        out.append(record)
-    return out
-
-
-def apply_teams(current, items, purge=False, purge_app_teams=False):
-    """The state with the team declarations applied, in one pass."""
-    users = current["users"]
-    teams = dict(current["teams"])
-    listed = set(item["name"] for item in items)
-    for item in items:
-        name = item["name"]
-        if item["state"] == "absent":
-            if name == names.ADMIN_TEAM:
-                raise Invalid("team %s cannot be destroyed: its members are the admins" % names.ADMIN_TEAM)
-            teams.pop(name, None)
-            continue
-        record = teams.get(name)
-        if record is None:
-            names.check_new_team(name)
-            record = {"owners": [], "members": [], "commands": [], "apps": [], "services": []}
-        record = dict(record)
-        for field in FIELDS:
-            value = item[field]
-            if value is None:
-                continue
-            if field in ("owners", "members"):
-                unknown = sorted(set(user for user in value if user not in users))
-                if unknown:
-                    raise Invalid("team %s: %s: unknown user %s: declare users with dokku_ci.teams.dokku_ci_user"
-                                  " before naming them in a team" % (name, field, ", ".join(unknown)))
-            if field == "services":
-                value = [{"type": service["type"], "name": service["name"]} for service in value]
-            record[field] = list(value)
-        teams[name] = record
-    if purge:
-        for name in list(teams):
-            if name in listed or name == names.ADMIN_TEAM:
-                continue
-            if names.is_app_team(name) and not purge_app_teams:
-                continue
-            del teams[name]
-    return dict(current, teams=teams)
 
 
 def team_result(state, name):
@@ -346,17 +301,17 @@ def team_result(state, name):
 
 
 def main():
-    options = dict(name=dict(type="str", required=True),
-                   state=dict(type="str", choices=["present", "absent"], default="present"))
-    options.update(team_options())
     argument_spec = dict(
         name=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        teams=dict(type="list", elements="dict", options=options),
+        teams=dict(type="list", elements="dict", options=team_item_options()),
         purge=dict(type="bool", default=False),
         purge_app_teams=dict(type="bool", default=False),
+        allow_mass_removal=dict(type="bool", default=False),
+        lint=dict(type="bool", default=True),
+        max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE),
     )
-    argument_spec.update(team_options())
+    argument_spec.update(team_field_options())
     argument_spec.update(common_argument_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -369,11 +324,21 @@ def main():
         module.fail_json(msg="purge only goes with teams (the complete list of teams)")
 
     def body():
-        items = declarations(params)
+        items = team_declarations(params)
         context = Context(module)
-        changed, before, after = context.apply(
-            lambda current: apply_teams(current, items, params["purge"], params["purge_app_teams"]))
+        removal.check_share(params["max_removal_share"])
+
+        def mutate(current):
+            new = apply_teams(current, items, params["purge"], params["purge_app_teams"])
+            removal.guard(current, new, params["allow_mass_removal"], params["max_removal_share"],
+                          purge=params["purge"], users=False, purge_app_teams=params["purge_app_teams"])
+            return new
+
+        changed, before, after = context.apply(mutate)
         created, destroyed, updated = changes(before, after, "teams")
+        if params["lint"]:
+            for warning in lint.team_warnings(items, before, context.dokku_root()):
+                module.warn(warning)
         flagged = host_escape_warnings(module, after, set(item["name"] for item in items if item["commands"]))
         result = dict(changed=changed, teams=sorted(after["teams"]), created=created, destroyed=destroyed,
                       updated=updated, host_escape_grants=flagged)

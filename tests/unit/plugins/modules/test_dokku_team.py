@@ -72,7 +72,8 @@ def test_check_mode_writes_nothing(people):
     people.run(MODULE, **WEB)
     before = people.snapshot()
     for args in (dict(name="ops", members=["bob"]), dict(name="web", state="absent"),
-                 dict(name="web", members=["carol"]), dict(teams=[{"name": "x"}], purge=True)):
+                 dict(name="web", members=["carol"]),
+                 dict(teams=[{"name": "x"}], purge=True, allow_mass_removal=True)):
         result = people.run(MODULE, check=True, diff=True, **args)
         assert result["changed"] is True, args
     assert people.snapshot() == before

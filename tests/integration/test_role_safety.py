@@ -1,0 +1,136 @@
+"""The dokku_teams role against the mistakes a first-time operator makes (issue 16), in the lab.
+
+Needs root (the lab). Never skips. Uses the lab named by DOKKU_TEAMS_ROLE_LAB (already up),
+otherwise starts its own like test_role.py does. The tests run in file order: the example
+inventory is applied first, then each mistake is made and must stop the run before anything
+on the host changes.
+"""
+import re
+import os
+import sys
+
+import pytest
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_role import (  # noqa: E402,F401  (fixtures are found by name)
+    EXAMPLE_VARS, ansible_env, as_user, collection, export, inventory, keys, lab, labctl, playbook,
+    root, work)
+
+# What must stay as it was when a run is refused: the state, the keys, the sudoers and sshd.
+FINGERPRINT = ("sha1sum /var/lib/dokku-teams/state.json /home/ci/.ssh/authorized_keys /etc/sudoers.d/dokku-teams"
+               " /etc/ssh/sshd_config; ls -l --time-style=+%s /etc/sudoers.d /home")
+
+
+@pytest.fixture(scope="module")
+def converged(lab, inventory, keys, ansible_env):
+    r = playbook(ansible_env, inventory, keys)
+    assert r.rc == 0 and r.failed == 0, str(r)
+    return lab
+
+
+def inventory_with(work, lab, name, text):
+    """An inventory dir for the lab whose group_vars/dokku.yml is ``text``."""
+    d = work / name
+    (d / "group_vars").mkdir(parents=True)
+    (d / "hosts.ini").write_text(open(lab.inventory).read())
+    (d / "group_vars" / "dokku.yml").write_text(text)
+    return d
+
+
+def refused(r, *fragments):
+    """The run failed in the validation tasks, with every fragment in its output, changing nothing."""
+    assert r.rc != 0 and r.failed == 1, str(r)
+    assert r.changed == 0, "changed: %s\n%s" % (r.changed_tasks(), r)
+    text = " ".join(r.out.split())
+    for fragment in fragments:
+        assert fragment in text, (fragment, str(r))
+    tasks = re.findall(r"^TASK \[(?:[\w.]+ : )?(.*)\]", r.out, re.M)
+    assert tasks and tasks[-1] in VALIDATION, "the run went past validation: %s\n%s" % (tasks[-1:], r)
+
+
+VALIDATION = ("Refuse a ci account name that belongs to Dokku or root", "Look up the ci account",
+              "Refuse an existing account the role did not create", "Refuse an empty declaration with purge",
+              "Check that names are unique and every owner and member is a declared user",
+              "Check the declared users and teams against the host's state")
+
+
+def test_the_dokku_teams_team_typo_is_refused_and_everyone_keeps_access(lab, converged, work, keys, ansible_env):
+    before = root(lab, FINGERPRINT)
+    text = open(EXAMPLE_VARS).read().replace("\ndokku_teams_teams:", "\ndokku_teams_team:")
+    assert "dokku_teams_team:" in text and "\ndokku_teams_teams:" not in text
+    typo = inventory_with(work, lab, "typo", text)
+    r = playbook(ansible_env, typo, keys)
+    refused(r, "refusing to remove every team (ops, web, web-deploy)", "dokku_teams_allow_mass_removal: true")
+    assert root(lab, FINGERPRINT) == before
+    assert as_user(lab, keys, "root-admin", "teams:whoami").returncode == 0
+    assert as_user(lab, keys, "alice", "teams:whoami").returncode == 0
+
+
+def test_group_vars_that_do_not_load_are_refused(lab, converged, work, keys, ansible_env):
+    before = root(lab, FINGERPRINT)
+    empty = inventory_with(work, lab, "empty", "---\n# the vars went to group_vars/dokku-hosts.yml\n{}\n")
+    r = playbook(ansible_env, empty, keys)
+    refused(r, "dokku_teams_users and dokku_teams_teams are both empty and dokku_teams_purge is true")
+    assert root(lab, FINGERPRINT) == before
+    checked = playbook(ansible_env, empty, keys, "--check")
+    refused(checked, "both empty")
+
+
+def test_removing_more_than_the_share_is_refused_until_allowed(lab, converged, inventory, work, keys, ansible_env):
+    vars_ = yaml.safe_load(open(EXAMPLE_VARS))
+    kept = ["root-admin", "olivia"]
+    users = [dict(u, keys=[(keys / ("%s.pub" % u["name"])).read_text().strip()])
+             for u in vars_["dokku_teams_users"] if u["name"] in kept]
+    teams = [dict(t, owners=[o for o in t.get("owners", []) if o in kept],
+                  members=[m for m in t.get("members", []) if m in kept]) for t in vars_["dokku_teams_teams"]]
+    before = root(lab, FINGERPRINT)
+    r = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_users": users, "dokku_teams_teams": teams})
+    refused(r, "4 of 6 users (alice, bob, deploy-bot, oscar), more than the allowed share 0.5",
+            "dokku_teams_max_removal_share")
+    assert root(lab, FINGERPRINT) == before
+
+
+@pytest.mark.parametrize("ci_user", ["dokku", "root"])
+def test_dokku_or_root_as_the_ci_account_is_refused(lab, converged, inventory, keys, ansible_env, ci_user):
+    before = root(lab, FINGERPRINT + "; stat -c '%U %a' /home/dokku /home/dokku/.ssh; id dokku")
+    for mode in ((), ("--check", "--diff")):
+        r = playbook(ansible_env, inventory, keys, *mode, extra_vars={"dokku_teams_ci_user": ci_user})
+        refused(r, "dokku_teams_ci_user is %s" % ci_user, "Keep the default `ci`")
+    assert root(lab, FINGERPRINT + "; stat -c '%U %a' /home/dokku /home/dokku/.ssh; id dokku") == before
+
+
+def test_an_existing_account_the_role_did_not_create_is_refused(lab, converged, inventory, keys, ansible_env):
+    root(lab, "id carol >/dev/null 2>&1 || useradd -m -c 'Carol Person' carol")
+    before = root(lab, FINGERPRINT + "; stat -c '%U %a' /home/carol; id carol")
+    r = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_ci_user": "carol"})
+    refused(r, "The account carol already exists on this host and the role did not create it",
+            "Carol Person")
+    assert root(lab, FINGERPRINT + "; stat -c '%U %a' /home/carol; id carol") == before
+
+
+def test_a_bad_key_fails_before_packages_sudoers_sshd_and_users(lab, converged, inventory, keys, ansible_env):
+    vars_ = yaml.safe_load(open(EXAMPLE_VARS))
+    users = [dict(u, keys=[(keys / ("%s.pub" % u["name"])).read_text().strip()]) for u in vars_["dokku_teams_users"]]
+    users.append({"name": "newbie", "keys": ["ssh-ed25519 AAAAnot-a-key newbie@laptop"]})
+    before = root(lab, FINGERPRINT)
+    r = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_users": users})
+    refused(r, "user newbie: keys[0]")
+    assert "TASK [dokku_ci.teams.dokku_teams : Check the declared users and teams" in r.out
+    assert root(lab, FINGERPRINT) == before
+    assert "newbie" not in export(lab)["users"]
+
+
+def test_a_typo_in_a_team_reference_fails_before_anything_changes(lab, converged, inventory, keys, ansible_env):
+    vars_ = yaml.safe_load(open(EXAMPLE_VARS))
+    teams = vars_["dokku_teams_teams"] + [{"name": "Shop", "members": ["alice"]}]
+    before = root(lab, FINGERPRINT)
+    r = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_teams": teams})
+    refused(r, "invalid team name")
+    assert root(lab, FINGERPRINT) == before
+
+
+def test_the_example_inventory_still_applies_with_no_change(lab, converged, inventory, keys, ansible_env):
+    r = playbook(ansible_env, inventory, keys)
+    assert r.rc == 0 and r.changed == 0, "changed: %s\n%s" % (r.changed_tasks(), r)
+    assert labctl.ssh(lab, "id -u").returncode == 0
