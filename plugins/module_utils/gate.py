@@ -277,8 +277,10 @@ class Gate(object):
         try:
             self.audit(outcome, reason, code, request, "; ".join(notes) or None, team=team)
         except StateError:
-            code, err = EX_STATE, err + "!     the change was made but could not be audited; ask an admin to" \
-                " run dokku-teams doctor\n"
+            # Nothing is shown without its line; a change that was made says so.
+            say("the change was made, but it could not be audited; ask an admin to run dokku-teams doctor"
+                if code == 0 and teamverbs.writes(words) else GENERIC)
+            return EX_STATE
         if out:
             _write_all(1, out.encode("utf-8", "backslashreplace"))
         if err:

@@ -79,6 +79,8 @@ def take(state_dir, user, now=None, burst=BURST, refill=REFILL_SECONDS):
         record = ("%.3f %.3f\n" % (tokens - 1.0, now)).encode("ascii")
         os.ftruncate(fd, 0)
         os.pwrite(fd, record, 0)
+    except OSError as error:
+        raise StateError("cannot record the write budget of %s: %s" % (user, error.strerror))
     finally:
         os.close(fd)    # releases the flock
 
