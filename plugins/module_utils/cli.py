@@ -38,7 +38,10 @@ Users:
 Policy:
   check --user USER [--format json] -- 'COMMAND'   the gate's decision; runs nothing
                                                    (exit 0 allow, 77 deny, 64 malformed, 75 state)
-  audit [--user U] [--app A] [--decision allow|deny|malformed|error] [--format json]
+  audit [--user U] [--app A] [--team T] [--decision allow|deny|malformed|error]
+        [--since TIME|AGE] [--tail N] [--format json]
+                            the audit log and its rotated copies, oldest first; the human
+                            lines escape every control character
   doctor                    what is wrong with the state, views and audit log
   import FILE|-             replace the policy with a document
   export                    print the policy document
@@ -249,23 +252,42 @@ def _print_decision(result, as_json):
     _out("=====> Check\n" + "".join("       %-10s%s\n" % (label + ":", value) for label, value in rows))
 
 
+AUDIT_USAGE = ("usage: dokku-teams audit [--user U] [--app A] [--team T] [--decision D] [--since TIME]"
+               " [--tail N] [--format json]")
+
+
 def cmd_audit(ctx, args):
+    import collections
     from . import audit
-    opts = Options(args, valued=("--user", "--app", "--decision", "--format", "--log"))
+    opts = Options(args, valued=("--user", "--app", "--team", "--decision", "--since", "--tail", "--format",
+                                 "--log"))
     as_json = opts.json()
     if opts.positionals:
-        raise Usage("usage: dokku-teams audit [--user U] [--app A] [--decision D] [--format json]")
+        raise Usage(AUDIT_USAGE)
     path = opts.values.get("--log") or _config(ctx).audit_log
     decision = opts.values.get("--decision")
-    if decision is not None and decision not in ("allow", "deny", "malformed", "error"):
+    if decision is not None and decision not in audit.DECISIONS:
         raise Usage("--decision takes allow, deny, malformed or error")
-    for record in audit.read(path, user=opts.values.get("--user"), app=opts.values.get("--app"),
-                             decision=decision):
+    since = opts.values.get("--since")
+    if since is not None:
+        try:
+            since = audit.parse_since(since)
+        except ValueError:
+            raise Usage("--since takes a UTC time (2026-12-02, 2026-12-02T15:00) or an age (90s, 30m, 12h, 7d)")
+    tail = opts.values.get("--tail")
+    if tail is not None:
+        if not tail.isdigit() or len(tail) > 9:
+            raise Usage("--tail takes a number of lines")
+        tail = int(tail)
+    records = audit.read(path, user=opts.values.get("--user"), app=opts.values.get("--app"),
+                         decision=decision, team=opts.values.get("--team"), since=since)
+    if tail is not None:
+        records = collections.deque(records, maxlen=tail)
+    for record in records:
         if as_json:
             _out(json.dumps(record, sort_keys=True) + "\n")
         else:
-            _out("%s %-9s %-12s %s  (%s)\n" % (record.get("time"), record.get("decision"), record.get("user"),
-                                               record.get("command") or "-", record.get("reason")))
+            _out(audit.human_line(record) + "\n")
     return 0
 
 

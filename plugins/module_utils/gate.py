@@ -15,7 +15,9 @@ absolute path with an argument list and a fresh environment (``NAME``, ``FINGERP
 ``PATH``, ``HOME``, ``LC_ALL=C.UTF-8``). The ordinary case is a plain ``execve``: the target
 owns stdin, stdout and stderr. A few commands need the gate around them:
 
-- ``teams:*``: performed here, as root, on the store (``teamverbs.execute``);
+- ``teams:*``: performed here, as root, on the store (``teamverbs.execute``), and audited once
+  they have run, with their real exit code and answer; a non-admin's writes are bounded
+  (``writebudget``) so that no user can keep the state lock from the other writers;
 - ``git:load-image``: the stream is parsed strictly as it arrives and its canonical form
   spooled to a root-only file under the upload limits (``upload``, ``tarcanon``); its image
   names are checked (``imagearchive``), then that file, reopened read-only, becomes the
@@ -45,6 +47,8 @@ from .names import USER
 GENERIC = "access control is unavailable; ask an admin to run dokku-teams doctor"
 REVOKED = "this key is no longer authorised"
 MAX_LISTING_BYTES = 64 * 1024 * 1024
+# A user's teams:* write waits this long for the state lock (other writers wait 10 s).
+OWNER_LOCK_SECONDS = 5.0
 _FP_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=:")
 
 
@@ -91,7 +95,7 @@ class Gate(object):
 
     # -- audit ---------------------------------------------------------------------------------
 
-    def audit(self, decision, reason, code, request=None, extra_reason=None):
+    def audit(self, decision, reason, code, request=None, extra_reason=None, team=None):
         apps, services, pseudo = (), (), None
         if request is not None:
             pseudo = request.command
@@ -99,7 +103,7 @@ class Gate(object):
             services = tuple(request.services) + tuple(request.new_services)
         entry = audit.record(self.user, self.key, self.client, self.raw, decision,
                              reason if extra_reason is None else "%s; %s" % (reason, extra_reason),
-                             pseudo, apps, services, code)
+                             pseudo, apps, services, code, team)
         audit.append(self.config.audit_log, entry)
 
     def audit_quietly(self, decision, reason, code, request=None):
@@ -228,32 +232,64 @@ class Gate(object):
         view = self.load_view()
         decision = evaluate(view, self.raw, self.config.programs(), self.held)
         request = decision.request
+        team = decision.team
         if not decision.allowed:
-            self.audit(decision.decision, decision.reason, decision.code, request, decision.detail)
+            self.audit(decision.decision, decision.reason, decision.code, request, decision.detail, team=team)
             say(decision.reason)
             return decision.code
         handler = request.handler
         if handler == "teams":
-            self.audit("allow", decision.reason, 0, request)
-            return self.teams(request)
+            return self.teams(request, decision)
         if request.image_app:
             return self.load_image(decision)
         if handler == "listing" and not decision.filter_all:
-            self.audit("allow", decision.reason, 0, request)
+            self.audit("allow", decision.reason, 0, request, team=team)
             return self.listing(decision)
         if handler == "record" and (request.command != "apps:create" or not view["admin"]):
-            self.audit("allow", decision.reason, 0, request)
+            self.audit("allow", decision.reason, 0, request, team=team)
             return self.then_record(decision)
-        self.audit("allow", decision.reason, 0, request)
+        self.audit("allow", decision.reason, 0, request, team=team)
         self.exec_target(decision.argv)
         return EX_STATE  # not reached: execve replaces the process
 
     # -- teams:* -------------------------------------------------------------------------------
 
-    def teams(self, request):
+    def teams(self, request, decision):
+        """Run a ``teams:*`` verb here and audit what it did: the line is written after the
+        verb, with its exit code and answer (the log is checked writable before, so a log that
+        cannot take the line refuses the verb). A non-admin's writes spend their budget and
+        wait for the state lock in the one lane (``writebudget``)."""
         from . import store, teamverbs
-        code, out, err = teamverbs.execute(store.Store(self.state_dir), self.user, list(request.argv),
-                                           bool(self.view["admin"]))
+        words = list(request.argv)
+        team = teamverbs.team_of(words)
+        try:
+            audit.check_appendable(self.config.audit_log)
+        except StateError as error:
+            raise _Fail(EX_STATE, error.message, GENERIC)
+        notes = []
+        admin = bool(self.view["admin"])
+        if admin or not teamverbs.writes(words):
+            code, out, err = teamverbs.execute(store.Store(self.state_dir), self.user, words, admin, notes)
+        else:
+            from . import writebudget
+            try:
+                writebudget.take(self.state_dir, self.user)
+                with writebudget.lane(self.state_dir):
+                    code, out, err = teamverbs.execute(store.Store(self.state_dir, lock_timeout=OWNER_LOCK_SECONDS),
+                                                       self.user, words, admin, notes)
+            except DokkuTeamsError as error:
+                code, out, err = error.code, "", "!     %s\n" % error.message
+        outcome = "allow" if code == 0 else "malformed" if code == EX_MALFORMED else \
+            "error" if code == EX_STATE else "deny"
+        answer = (out if code == 0 else err).strip().split("\n", 1)[0].lstrip("!-=> ")
+        reason = "%s; %s" % (decision.reason, answer[:300]) if answer else decision.reason
+        try:
+            self.audit(outcome, reason, code, request, "; ".join(notes) or None, team=team)
+        except StateError:
+            # Nothing is shown without its line; a change that was made says so.
+            say("the change was made, but it could not be audited; ask an admin to run dokku-teams doctor"
+                if code == 0 and teamverbs.writes(words) else GENERIC)
+            return EX_STATE
         if out:
             _write_all(1, out.encode("utf-8", "backslashreplace"))
         if err:

@@ -6,8 +6,10 @@
 The file is generated, never hand-edited: every line sends one key to the gate with the
 user's name and the key's fingerprint. The new content is checked with ``ssh-keygen -l``
 before it replaces the old file atomically, and it is never written where the ``ci`` account
-could write (the directory and the file must be root's). The CLI, the compatibility command
-and the ``dokku_ci_user`` module all call this one function.
+could write (the directory and the file must be root's). The file is ``root:ci`` 0640: sshd
+reads it as the ``ci`` user, and nobody else on the host learns who may log in with which
+key. The CLI, the compatibility command and the ``dokku_ci_user`` module all call this one
+function.
 """
 
 from __future__ import annotations
@@ -64,17 +66,42 @@ def current(config):
         return None
 
 
+MODE = 0o640
+
+
+def ci_group(config):
+    """The gid of the ``ci`` account (sshd reads ``authorized_keys`` as that user)."""
+    import pwd
+    try:
+        return pwd.getpwnam(config.ci_user).pw_gid
+    except KeyError:
+        raise StateError("the account %s (ci_user in the gate config) does not exist: authorized_keys"
+                         " would be unreadable for sshd" % config.ci_user)
+
+
 def write_authorized_keys(config, state, owner_uid=None):
-    """Regenerate ``authorized_keys``; return ``(changed, before, after)``."""
+    """Regenerate ``authorized_keys``; return ``(changed, before, after)``. The owner, group
+    and mode are repaired too when only they differ."""
     owner_uid = os.geteuid() if owner_uid is None else owner_uid
     text = render(config, state)
     before = current(config)
-    if before == text:
+    gid = ci_group(config)
+    if before == text and _attributes_ok(config.authorized_keys, owner_uid, gid):
         return False, before, text
     validate(text)
     _check_directory(config.authorized_keys, owner_uid)
-    fsutil.atomic_write(config.authorized_keys, text.encode("ascii"), mode=0o644, owner_uid=owner_uid)
+    fsutil.atomic_write(config.authorized_keys, text.encode("ascii"), mode=MODE, owner_uid=owner_uid,
+                        group_gid=gid)
     return True, before, text
+
+
+def _attributes_ok(path, owner_uid, gid):
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_uid == owner_uid and info.st_gid == gid and \
+        stat.S_IMODE(info.st_mode) == MODE
 
 
 def doctor(config, state=None):
@@ -89,6 +116,16 @@ def doctor(config, state=None):
         problems.append("%s is a symlink" % path)
     elif info.st_uid != os.geteuid() or info.st_mode & 0o022:
         problems.append("%s must belong to root and not be writable by group or others" % path)
+    else:
+        try:
+            gid = ci_group(config)
+        except StateError as error:
+            problems.append(error.message)
+            gid = info.st_gid
+        if stat.S_IMODE(info.st_mode) != MODE or info.st_gid != gid:
+            problems.append("%s should be mode 0640, group %s (it is %04o, gid %d): the next user change"
+                            " or site.yml repairs it" % (path, config.ci_user, stat.S_IMODE(info.st_mode),
+                                                         info.st_gid))
     if state is not None and current(config) != render(config, state):
         problems.append("%s does not match the state (re-run site.yml or any user:* command)" % path)
     return problems

@@ -34,6 +34,9 @@ VERBS = ("create", "destroy", "list", "member-add", "member-remove", "owner-add"
 ADMIN_VERBS = frozenset(("create", "command-add", "command-remove", "app-add", "app-remove",
                          "service-add", "service-remove"))
 OWNER_VERBS = frozenset(("member-add", "member-remove", "owner-add", "owner-remove", "destroy"))
+READ_VERBS = frozenset(("whoami", "list", "team-report", "whois"))
+# Verbs whose first argument is a team (what the audit line's ``team`` field records).
+TEAM_ARG_VERBS = frozenset(VERBS) - frozenset(("list", "whoami", "whois"))
 
 USAGE = {
     "create": "teams:create TEAM",
@@ -116,11 +119,37 @@ def _team_or_opaque(state, actor, admin, team):
     return state["teams"][team]
 
 
-def execute(store, actor, words, admin=False):
+def _verb(words):
+    head = words[0] if words else ""
+    prefix, unused_sep, verb = head.partition(":")
+    if prefix not in ("teams", "team"):
+        return None
+    return ALIASES.get(verb, verb)
+
+
+def writes(words):
+    """Whether ``teams:VERB ARGS...`` would change the state (unknown verbs count as writes:
+    they are refused later, and a budget spent on them bounds a flood of them too)."""
+    return _verb(words) not in READ_VERBS
+
+
+def team_of(words):
+    """The team ``teams:VERB TEAM ...`` names (None for verbs without one, or no argument)."""
+    if _verb(words) not in TEAM_ARG_VERBS:
+        return None
+    for word in words[1:]:
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def execute(store, actor, words, admin=False, notes=None):
     """Run one ``teams:*`` command; return ``(exit_code, stdout_text, stderr_text)``.
 
     Never raises for bad input or refusals: they come back as an exit code and one line.
+    ``notes``, a list, receives what the actor is not told but the audit log should say.
     """
+    notes = [] if notes is None else notes
     try:
         verb, args, as_json = _split(list(words))
         if verb == "whoami":
@@ -131,7 +160,7 @@ def execute(store, actor, words, admin=False):
             return 0, _read(store.load(), actor, admin, verb, args, as_json), ""
         if verb in ADMIN_VERBS and not admin:
             raise _Answer(EX_DENIED, "teams:%s is restricted to admins" % verb)
-        message = _change(store, actor, admin, verb, args)
+        message = _change(store, actor, admin, verb, args, notes)
         return 0, message + "\n", ""
     except _Answer as answer:
         return answer.code, "", "!     %s\n" % answer.message
@@ -139,7 +168,7 @@ def execute(store, actor, words, admin=False):
         return error.code, "", "!     %s\n" % error.message
 
 
-def _change(store, actor, admin, verb, args):
+def _change(store, actor, admin, verb, args, notes):
     from . import state as statelib
     with store.transaction() as tx:
         current = tx.state
@@ -165,6 +194,8 @@ def _change(store, actor, admin, verb, args):
         if verb in ("member-add", "owner-add", "member-remove", "owner-remove"):
             _need(verb, args, 2)
             role = "owner" if verb.startswith("owner") else "member"
+            if verb.endswith("-add") and not admin:
+                return _owner_adds(tx, current, team, args[1:], role, notes)
             if verb.endswith("-add"):
                 tx.state = statelib.add_members(current, team, args[1:], role)
             else:
@@ -188,6 +219,26 @@ def _change(store, actor, admin, verb, args):
         what = verb.partition("-")[0]
         return "-----> Team %s: %s %s %s" % (team, what + "s", "added" if verb.endswith("-add") else "removed",
                                              " ".join(args[1:]))
+
+
+def _owner_adds(tx, current, team, people, role, notes):
+    """An owner's ``member-add``/``owner-add``: the same answer whether each name is a user or
+    not, so the verb does not tell which user names exist on the host. Names that are users
+    are added; the others are left out without a word to the owner (the audit line says which).
+    Dokku Pro answers ``teams:whois`` for an unknown user the same way, without an error.
+    Malformed names are still refused: that says nothing about who exists."""
+    from . import state as statelib
+    from .names import check_user
+    for person in people:
+        check_user(person)
+    known = [person for person in people if person in current["users"]]
+    unknown = [person for person in people if person not in current["users"]]
+    if unknown:
+        notes.append("not users, left out: %s" % " ".join(unknown))
+    if known:
+        tx.state = statelib.add_members(current, team, known, role)
+    return "-----> Added to %s %ss: %s (a name that is not a user here is left out)" % (
+        team, role, " ".join(people))
 
 
 def team_report(state, team):

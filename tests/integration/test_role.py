@@ -248,7 +248,7 @@ def test_ci_account(lab, converged):
     assert root(lab, "id -nG ci").split() == ["ci"], "ci must not be in docker or any other group"
     out = root(lab, "stat -c '%n %U %G %a' /home/ci /home/ci/.ssh /home/ci/.ssh/authorized_keys")
     assert out.split("\n")[:3] == ["/home/ci root root 755", "/home/ci/.ssh root root 755",
-                                   "/home/ci/.ssh/authorized_keys root root 644"], out
+                                   "/home/ci/.ssh/authorized_keys root ci 640"], out
     # ci cannot change its own keys or drop files sshd reads
     r = labctl.ssh(lab, "runuser -u ci -- sh -c 'echo x >> /home/ci/.ssh/authorized_keys'")
     assert r.returncode != 0
@@ -300,7 +300,8 @@ def test_sudoers_hold_one_rule_for_ci_and_no_setenv(lab, converged):
     text = root(lab, "cat /etc/sudoers.d/dokku-teams")
     rules = [l for l in text.splitlines() if l.strip() and not l.startswith("#") and not l.startswith("Defaults")]
     assert rules == ["ci ALL=(root) NOPASSWD: /usr/local/lib/dokku-teams/gate"]
-    assert 'Defaults!/usr/local/lib/dokku-teams/gate env_keep += "SSH_ORIGINAL_COMMAND SSH_CONNECTION"' in text
+    assert ('Defaults!/usr/local/lib/dokku-teams/gate env_reset, !env_check, '
+            'env_keep = "SSH_ORIGINAL_COMMAND SSH_CONNECTION"') in text
     listed = root(lab, "sudo -l -U ci")
     commands = [l.strip() for l in listed.split("may run the following commands")[1].splitlines()[1:] if l.strip()]
     assert commands == ["(root) NOPASSWD: /usr/local/lib/dokku-teams/gate"], listed
@@ -310,7 +311,8 @@ def test_sudoers_hold_one_rule_for_ci_and_no_setenv(lab, converged):
     assert root(lab, "visudo -c").count("parsed OK") >= 1
     plugin = root(lab, "cat /etc/sudoers.d/dokku-teams-plugin")
     assert [l for l in plugin.splitlines() if l and not l.startswith("#")] == [
-        "dokku ALL=(root) NOPASSWD: /usr/local/sbin/dokku-teams"]
+        "Defaults!/usr/local/sbin/dokku-teams env_reset, !env_check, !env_keep",
+        "dokku ALL=(root) NOPASSWD: /usr/local/sbin/dokku-teams teams\\:*"]
 
 
 def test_sshd_settings_for_ci(lab, converged):
@@ -583,6 +585,154 @@ def test_the_callers_environment_does_not_reach_dokku(lab, converged, keys):
                  "SUDO_COMMAND", "SUDO_USER"):
         assert name not in env, (name, env)
     assert set(env) <= {"PATH", "HOME", "LC_ALL", "NAME", "FINGERPRINT"}, sorted(env)
+
+
+def _gate_environment(lab, script):
+    """Run ``script`` in the lab while the state lock is held, so that an owner's teams write
+    waits inside the gate; print the environment of every gate and sudo process for olivia."""
+    out = root(lab, """
+flock /var/lib/dokku-teams/state.lock sleep 6 &
+sleep 0.5
+%s
+sleep 2
+for p in $(pgrep -f 'dokku-teams/gate --user olivia '); do
+  echo "=== $(tr '\\0' ' ' < /proc/$p/cmdline)"
+  tr '\\0' '\\n' < /proc/$p/environ
+done
+wait
+""" % script)
+    processes = {}
+    for block in out.split("=== ")[1:]:
+        head, _, body = block.partition("\n")
+        processes[head.strip()] = dict(l.split("=", 1) for l in body.splitlines() if "=" in l)
+    return processes
+
+
+CLIENT_ENV = {"LANG": "de_DE.UTF-8", "LC_ALL": "de_DE.UTF-8", "LC_CTYPE": "xx_XX", "TERM": "evil-term",
+              "TZ": "Evil/Zone", "FOO": "bar"}
+
+
+def _assert_clean_gate_environment(processes):
+    gates = [env for cmd, env in processes.items() if cmd.startswith("/usr/bin/python3 -IS /usr/local/lib/dokku-teams/gate")]
+    assert len(gates) == 1, processes
+    env = gates[0]
+    for name in ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "FOO", "LANGUAGE"):
+        assert name not in env, (name, env)
+    assert env.get("TERM", "unknown") == "unknown", env          # sudo's own default, not the client's
+    assert set(env) <= {"SSH_ORIGINAL_COMMAND", "SSH_CONNECTION", "HOME", "LOGNAME", "USER", "SHELL", "MAIL",
+                        "PATH", "TERM", "SUDO_COMMAND", "SUDO_USER", "SUDO_UID", "SUDO_GID"}, sorted(env)
+    assert env["SSH_ORIGINAL_COMMAND"] == "teams:member-add web alice"
+
+
+def test_sudo_gives_the_gate_no_client_variables(lab, converged):
+    """sudo's built-in lists keep LANG, LC_*, TERM, TZ (env_check) for any rule: `env_keep +=`
+    was not enough. The ci account runs sudo here with them set, as sshd would pass them."""
+    fp = re.search(r'--user olivia --key (\S+)"', root(lab, "cat /home/ci/.ssh/authorized_keys")).group(1)
+    script = ("runuser -u ci -- env %s SSH_ORIGINAL_COMMAND='teams:member-add web alice' "
+              "SSH_CONNECTION='10.0.0.1 1 10.0.0.2 22' /usr/bin/sudo -n /usr/local/lib/dokku-teams/gate "
+              "--user olivia --key %s >/dev/null 2>&1 &"
+              % (" ".join("%s=%s" % item for item in CLIENT_ENV.items()), fp))
+    _assert_clean_gate_environment(_gate_environment(lab, script))
+
+
+def test_sshd_accepts_no_client_variables_for_ci(lab, converged, keys):
+    """Debian's sshd_config accepts LANG LC_* from every client; for ci nothing gets through
+    sshd (the sudo process's environment is what sshd handed over)."""
+    argv = labctl.ssh_argv(lab, user="ci", key=str(keys / "olivia"),
+                           options=("SendEnv=LANG LC_ALL TZ FOO", "SetEnv=LC_CTYPE=xx_XX TERM=evil-term"))
+    client = subprocess.Popen(argv + ["--", "teams:member-add web alice"], env=dict(os.environ, **CLIENT_ENV),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        processes = _gate_environment(lab, "sleep 0.5")
+    finally:
+        client.wait(timeout=60)
+    sudo = [env for cmd, env in processes.items() if cmd.startswith("/usr/bin/sudo -n ")]
+    assert len(sudo) == 1, processes
+    for name in CLIENT_ENV:
+        assert name not in sudo[0], (name, sudo[0])
+    _assert_clean_gate_environment(processes)
+
+
+def test_the_dokku_users_sudo_rule_runs_teams_verbs_only(lab, converged):
+    r = labctl.ssh(lab, "runuser -u dokku -- sudo -n /usr/local/sbin/dokku-teams teams:list")
+    assert r.returncode == 0 and "web" in r.stdout.split(), r.stderr
+    for args in ("export", "user:list", "--state-dir /tmp teams:list", "import /etc/hostname", "recover",
+                 "check --user alice -- version", "help", "audit"):
+        r = labctl.ssh(lab, "runuser -u dokku -- sudo -n /usr/local/sbin/dokku-teams %s" % args)
+        assert r.returncode == 1 and "password is required" in r.stderr, (args, r.returncode, r.stdout, r.stderr)
+
+
+SSHD_DROPIN = "/etc/ssh/sshd_config.d/00-dokku-teams-test-early.conf"
+TEST_CA = "/etc/ssh/dokku-teams-test-ca.pub"
+
+
+def test_an_earlier_match_block_opens_nothing_for_ci(lab, converged, inventory, keys, ansible_env, work):
+    """Until 0.2 the ci block came last, and sshd keeps the first value it reads: a drop-in
+    `Match Address *` (Debian includes sshd_config.d/ on its first line) with TrustedUserCAKeys
+    let a certificate for ci in (and a ci shell is every user: the gate believes its argv), and
+    PermitTTY yes gave a terminal. Now the ci block is read first, whatever else is there."""
+    ca, holder = work / "test-ca", work / "cert-holder"
+    for path in (ca, holder):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    subprocess.run(["ssh-keygen", "-q", "-s", str(ca), "-I", "dokku-teams-test", "-n", "ci,root",
+                    str(holder) + ".pub"], check=True)
+    early = ("Match Address *\n    TrustedUserCAKeys %s\n    PermitTTY yes\n    AuthorizedKeysFile none\n"
+             "    PermitUserRC yes\n    AllowTcpForwarding yes\n" % TEST_CA)
+    root(lab, "cat > %s" % TEST_CA, input=(work / "test-ca.pub").read_text())
+    root(lab, "cat > %s && systemctl reload ssh && sleep 1" % SSHD_DROPIN, input=early)
+    try:
+        # the control: the certificate works where the block applies (root)
+        r = labctl.ssh(lab, "true", user="root", key=str(holder))
+        assert r.returncode == 0, r.stderr
+        # for ci it opens nothing: no certificate login, no terminal, the keys file stays ours
+        r = labctl.ssh(lab, "teams:whoami", user="ci", key=str(holder))
+        assert r.returncode == 255 and "Permission denied" in r.stderr, (r.returncode, r.stdout, r.stderr)
+        assert as_user(lab, keys, "alice", "teams:whoami").stdout.strip() == "alice"
+        r = as_user(lab, keys, "alice", "config:show web", extra=("-tt",))
+        assert "PTY allocation request failed" in r.stderr, r.stderr
+        out = root(lab, "sshd -T -C user=ci,host=x,addr=10.200.80.1,laddr=10.200.80.2,lport=22").lower()
+        for want in ("trustedusercakeys none", "permittty no", "permituserrc no", "allowtcpforwarding no",
+                     "authorizedkeysfile /home/ci/.ssh/authorized_keys"):
+            assert want in out.splitlines(), want
+        # the role accepts this configuration: nothing in it wins over the ci block
+        r = playbook(ansible_env, inventory, keys, "--tags", "dokku_teams_sshd")
+        assert r.rc == 0, r
+        # AcceptEnv adds up over Match blocks, so one there adds names for ci: refused
+        root(lab, "echo '    AcceptEnv LANG LC_*' >> %s" % SSHD_DROPIN)
+        r = playbook(ansible_env, inventory, keys, "--tags", "dokku_teams_sshd")
+        assert r.rc != 0 and "also accepted from the client: acceptenv lang" in r.out, r
+        root(lab, "rm -f %s" % SSHD_DROPIN)
+        # anything above the ci block's Include could override it: refused
+        root(lab, "sed -i '1i PermitTTY yes' /etc/ssh/sshd_config")
+        r = playbook(ansible_env, inventory, keys, "--tags", "dokku_teams_sshd")
+        assert r.rc != 0 and "The first directive of /etc/ssh/sshd_config must be" in r.out, r
+        root(lab, "sed -i '1d' /etc/ssh/sshd_config")
+    finally:
+        labctl.ssh(lab, "rm -f %s %s; [ \"$(head -1 /etc/ssh/sshd_config)\" = 'PermitTTY yes' ] &&"
+                        " sed -i '1d' /etc/ssh/sshd_config; systemctl reload ssh" % (SSHD_DROPIN, TEST_CA))
+    r = playbook(ansible_env, inventory, keys, "--tags", "dokku_teams_sshd")
+    assert r.rc == 0 and r.changed == 0, r
+    assert root(lab, "grep -v '^#' /etc/ssh/sshd_config | grep -v '^$' | head -1").strip() == \
+        "Include /etc/ssh/dokku-teams-ci.conf"
+
+
+def test_the_audit_log_rotates_and_audit_reads_the_copies(lab, converged, keys):
+    text = root(lab, "cat /etc/logrotate.d/dokku-teams")
+    assert "/var/log/dokku-teams/audit.log {" in text
+    for word in ("nocreate", "nocopytruncate", "compress", "delaycompress", "nodateext", "rotate 52", "weekly"):
+        assert word in text.split(), word
+    # what logrotate does (rename; compress the older copy): the gate starts a new file itself
+    root(lab, "cd /var/log/dokku-teams && rm -f audit.log.* && mv audit.log audit.log.2 && gzip audit.log.2")
+    assert as_user(lab, keys, "alice", "teams:whoami").returncode == 0
+    root(lab, "cd /var/log/dokku-teams && mv audit.log audit.log.1")
+    assert as_user(lab, keys, "bob", "teams:whoami").returncode == 0
+    assert root(lab, "stat -c '%U %G %a' /var/log/dokku-teams/audit.log").strip() == "root root 600"
+    lines = [json.loads(l) for l in root(lab, "dokku-teams audit --format json").splitlines()]
+    assert [l["user"] for l in lines[-2:]] == ["alice", "bob"]
+    assert len(lines) > 2 and lines[0]["time"] < lines[-2]["time"]        # the compressed copy came first
+    assert [json.loads(l)["user"] for l in root(lab, "dokku-teams audit --tail 1 --format json").splitlines()] == ["bob"]
+    human = root(lab, "dokku-teams audit --user alice --since 10m --tail 1")
+    assert human.count("\n") == 1 and " alice " in human and "teams:whoami" in human
 
 
 def test_timings_report():

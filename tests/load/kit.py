@@ -24,7 +24,7 @@ CALLS = "/var/log/dokku-standin/calls.jsonl"
 AUDIT = "/var/log/dokku-teams/audit.log"
 STATE_DIR = "/var/lib/dokku-teams"
 AUDIT_FIELDS = ("time", "user", "key", "client", "command", "decision", "reason", "pseudo", "apps",
-                "services", "code")
+                "services", "code", "team")
 # The example inventory's people (examples/make-keys) plus the throwaway /bin/true account.
 PEOPLE = ("root-admin", "olivia", "alice", "bob", "oscar", "deploy-bot")
 TRUE_USER = "loadtrue"

@@ -17,6 +17,8 @@ from module_utils.store import Store
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CLI = os.path.join(ROOT, "bin", "dokku-teams")
 CI_USER = os.path.join(ROOT, "bin", "dokku-ci-user")
+# An account that exists here, standing in for ci: authorized_keys is root:ci 0640.
+CI_ACCOUNT = "nobody"
 
 
 def run(state_dir, *args, stdin=None, program=CLI, config=None):
@@ -211,7 +213,8 @@ def test_seed_workflow_add_user_with_key_on_stdin(policy, tmp_path):
     config = tmp_path / "gate.conf"
     keys_dir = tmp_path / "ci-ssh"
     keys_dir.mkdir(mode=0o755)
-    config.write_text("state_dir=%s\nauthorized_keys=%s/authorized_keys\n" % (policy, keys_dir))
+    config.write_text("state_dir=%s\nauthorized_keys=%s/authorized_keys\nci_user=%s\n"
+                      % (policy, keys_dir, CI_ACCOUNT))
     os.chmod(config, 0o644)
     key = ed25519_line("ci-job")
     argv = ["add:user", "--name", "deploy-bot", "--app", "web", "--app", "api"]
@@ -304,7 +307,8 @@ def test_doctor_compares_authorized_keys_with_the_state(policy, tmp_path):
     keys_dir = tmp_path / "ci-ssh"
     keys_dir.mkdir(mode=0o755)
     config = tmp_path / "gate.conf"
-    config.write_text("state_dir=%s\nauthorized_keys=%s/authorized_keys\n" % (policy, keys_dir))
+    config.write_text("state_dir=%s\nauthorized_keys=%s/authorized_keys\nci_user=%s\n"
+                      % (policy, keys_dir, CI_ACCOUNT))
     os.chmod(config, 0o644)
     add = run(None, "--config", str(config), "user:add", "dave", stdin=ed25519_line("dave") + "\n")
     assert add.returncode == 0, add.stderr

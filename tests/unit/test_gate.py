@@ -749,7 +749,7 @@ def test_audit_line_fields(world):
     world.run("alice", world.fp["alice"], "postgres:info other-db")
     record = world.audit_records()[-1]
     assert list(record) == ["time", "user", "key", "client", "command", "decision", "reason", "pseudo",
-                            "apps", "services", "code"]
+                            "apps", "services", "code", "team"]
     assert record["services"] == [{"type": "postgres", "name": "other-db"}]
     assert record["time"].endswith("Z") and len(record["time"]) == len("2025-01-31T12:00:00.123Z")
     world.run("alice", world.fp["alice"], "version", extra_env={"SSH_CONNECTION": "x;rm 1 2 3"})

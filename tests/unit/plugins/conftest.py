@@ -65,6 +65,7 @@ except ImportError:  # ansible-core < 2.19
             yield
 
 GATE = "/usr/local/lib/dokku-teams/gate"
+CI_ACCOUNT = "nobody"
 
 
 def key_line(number, comment=None):
@@ -87,7 +88,10 @@ class Host(object):
         self.authorized_keys = os.path.join(self.ssh_dir, "authorized_keys")
         self.config = os.path.join(self.root, "gate.conf")
         with open(self.config, "w") as handle:
-            handle.write("state_dir=%s\nauthorized_keys=%s\ngate=%s\n" % (self.state_dir, self.authorized_keys, GATE))
+            # ci_user: an account that exists here, standing in for ci (authorized_keys is
+            # root:ci 0640, so its group must resolve)
+            handle.write("state_dir=%s\nauthorized_keys=%s\ngate=%s\nci_user=%s\n"
+                         % (self.state_dir, self.authorized_keys, GATE, CI_ACCOUNT))
         os.chmod(self.config, 0o644)
 
     def run(self, module, check=False, diff=False, **args):

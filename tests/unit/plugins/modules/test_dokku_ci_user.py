@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import os
+import pwd
 
-from conftest import GATE, key_line, warnings_of
+from conftest import CI_ACCOUNT, GATE, key_line, warnings_of
 
 MODULE = "dokku_ci_user"
 
@@ -25,7 +26,9 @@ def test_create_then_noop(host):
     lines = [line for line in host.keys_text().splitlines() if not line.startswith("#")]
     assert lines == ['restrict,command="/usr/bin/sudo -n %s --user alice --key %s" %s'
                      % (GATE, result["user"]["fingerprints"][0], key)]
-    assert oct(os.stat(host.authorized_keys).st_mode & 0o777) == "0o644"
+    info = os.stat(host.authorized_keys)
+    # sshd reads it as ci; nobody else learns the keys: root:ci 0640
+    assert (oct(info.st_mode & 0o777), info.st_uid, info.st_gid) == ("0o640", 0, pwd.getpwnam(CI_ACCOUNT).pw_gid)
 
     again = host.run(MODULE, name="alice", keys=[key])
     assert again["changed"] is False
@@ -182,6 +185,27 @@ def test_authorized_keys_drift_is_repaired(host):
     result = host.run(MODULE, name="alice", keys=[key_line(1)])
     assert result["changed"] and result["authorized_keys_changed"]
     assert key_line(9) not in host.keys_text()
+
+
+def test_a_world_readable_authorized_keys_is_repaired(host):
+    """Before 0.2 the file was 0644: anyone on the host could read who logs in with which key."""
+    host.run(MODULE, name="alice", keys=[key_line(1)])
+    os.chmod(host.authorized_keys, 0o644)
+    os.chown(host.authorized_keys, 0, 0)
+    result = host.run(MODULE, name="alice", keys=[key_line(1)])
+    assert result["authorized_keys_changed"] is True
+    info = os.stat(host.authorized_keys)
+    assert (info.st_mode & 0o777, info.st_gid) == (0o640, pwd.getpwnam(CI_ACCOUNT).pw_gid)
+    assert host.run(MODULE, name="alice", keys=[key_line(1)])["changed"] is False
+
+
+def test_refuses_when_the_ci_account_does_not_exist(host):
+    text = open(host.config).read().replace("ci_user=%s" % CI_ACCOUNT, "ci_user=no-such-account")
+    with open(host.config, "w") as handle:
+        handle.write(text)
+    result = host.run(MODULE, name="alice", keys=[key_line(1)])
+    assert result.get("failed") and "no-such-account" in result["msg"] and "does not exist" in result["msg"]
+    assert not os.path.exists(host.authorized_keys)
 
 
 def test_refuses_a_writable_keys_directory(host):
