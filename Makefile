@@ -1,4 +1,6 @@
 # The two commands a newcomer needs: `make demo` and `make test` (both install what they need).
+# Python tools run from the checkout's .venv (scripts/deps makes it), never a system one.
+VENV := .venv/bin
 .PHONY: demo test test-unit test-integration sanity bench deps lab-down
 
 deps:
@@ -11,7 +13,7 @@ test: deps
 	scripts/test
 
 test-unit: deps
-	python3 -m pytest -q tests/unit
+	$(VENV)/python3 -m pytest -q -p no:cacheprovider tests/unit
 
 sanity: deps
 	scripts/sanity
@@ -19,7 +21,7 @@ sanity: deps
 # Benchmarks print their figures (the lab ones start their own lab hosts).
 bench: deps
 	bench/gate
-	python3 bench/store.py
+	$(VENV)/python3 bench/store.py
 	bench/converge
 	bench/load
 	bench/fleet

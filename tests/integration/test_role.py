@@ -94,6 +94,8 @@ def ansible_env(collection):
     env.update(ANSIBLE_CONFIG=os.path.join(HERE, "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=str(collection), ANSIBLE_PIPELINING="1", ANSIBLE_NOCOLOR="1",
                ANSIBLE_HOST_KEY_CHECKING="False",
+               # ansible-playbook from the same environment as this pytest (the checkout's .venv)
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", os.defpath),
                DOKKU_TEAMS_PLAYBOOK=str(collection / "ansible_collections" / "dokku_ci" / "teams"
                                         / "playbooks" / "site.yml"))
     return env

@@ -60,7 +60,9 @@ def ansible_env():
                          capture_output=True, text=True).stdout.strip()
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(INTEGRATION, "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=out, ANSIBLE_PIPELINING="1", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_RETRY_FILES_ENABLED="0")
+               ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_RETRY_FILES_ENABLED="0",
+               # ansible-playbook from the same environment as this pytest (the checkout's .venv)
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", os.defpath))
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     return env
 
