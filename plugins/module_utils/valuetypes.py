@@ -364,7 +364,8 @@ def t_service_args(value, ctx=None):
     if not isinstance(value, str):
         return False
     words = value.split(" ")
-    return (0 < len(words) <= 32 and all(0 < len(w) <= 128 and all(c in _SERVICE_ARG for c in w) for w in words))
+    return (0 < len(words) <= 32 and all(0 < len(w) <= 128 and all(c in _SERVICE_ARG for c in w) for w in words)
+            and not _dokku_flag(value))
 
 
 def t_custom_env(value, ctx=None):
@@ -404,7 +405,7 @@ def t_querystring(value, ctx=None):
     if not isinstance(value, str):
         return False
     body = value[1:] if value.startswith("?") else value
-    return 0 < len(body) <= 512 and all(c in _QUERY for c in body)
+    return 0 < len(body) <= 512 and body[0] != "-" and all(c in _QUERY for c in body)
 
 
 def t_bucket(value, ctx=None):
@@ -561,6 +562,12 @@ def t_env_pair(value, ctx=None):
 _DOKKU_FLAGS = frozenset(("app", "trace", "force", "quiet"))
 
 
+def _dokku_flag(word):
+    """One of Dokku's own flags (``--app``, ``--trace=1``) or a ``--label*`` word."""
+    name = word[2:].partition("=")[0] if word.startswith("--") else None
+    return name is not None and (name in _DOKKU_FLAGS or name.startswith("label"))
+
+
 def t_cmdword(value, ctx=None):
     """A word of a container's command line (run, enter). Printable; a word starting with ``--``
     must be ``--name[=value]``, not one of Dokku's own flags (common/functions:493-507) and not a
@@ -570,8 +577,7 @@ def t_cmdword(value, ctx=None):
         return False
     if not value.startswith("--"):
         return True
-    name = value[2:].partition("=")[0]
-    return _FLAG_NAME.match(name) and name not in _DOKKU_FLAGS and not name.startswith("label")
+    return _FLAG_NAME.match(value[2:].partition("=")[0]) and not _dokku_flag(value)
 
 
 def t_app(value, ctx=None):
