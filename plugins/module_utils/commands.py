@@ -28,9 +28,20 @@ TOKENs:
     literal           a host escape: no glob grants it, only its exact name
     --opt             a switch; ``--opt=TYPE`` takes a value; ``-o|--opt=TYPE`` aliases;
                       a trailing ``!`` makes the option admin-only
+    --PREFIX-*        one report info flag: a switch ``--PREFIX-[a-z0-9-]+`` (Dokku looks it up
+                      in the report's own map, common/common.go:739-771)
     @TYPE @TYPE? @TYPE* @TYPE+    the positional words after the scope's own, in order
+                      (``@choice:a|b`` takes one of the listed words)
     prop:NAME=TYPE    a ``:set`` property (``PROPERTY [VALUE]``; no value unsets it)
-    opts-stop         after the scope's words, every word is positional (a container command)
+    short:PROP        a lone word that is no listed property but a valid PROP value is that value
+                      (``proxy:set APP nginx`` = ``proxy:set APP type nginx``)
+    opts-stop         options end at the first positional after the scope's words: the rest is
+                      a container command line
+    opts-last         no option before the row's required positionals (the datastore plugins
+                      read positionals by index, then ``getopts`` the rest); their
+                      ``--opt=V`` is passed to Dokku as ``--opt V`` (bash getopts would read
+                      ``--alias=X`` as ``-a lias=X``)
+    when:--SW=TYPE    with the switch --SW anywhere, every positional is of TYPE instead
     do:HANDLER        how the gate carries it out: exec (default), listing, spool, record, teams
     who:WHO           teams verbs: anyone, owner, admin
 
@@ -82,7 +93,7 @@ class Spec(object):
     """One verb's row, parsed."""
 
     __slots__ = ("name", "scope", "literal", "options", "positionals", "properties", "opts_stop",
-                 "handler", "who")
+                 "handler", "who", "info_prefix", "short", "opts_last", "when", "datastore")
 
     def __init__(self, name, scope):
         self.name = name
@@ -94,6 +105,11 @@ class Spec(object):
         self.opts_stop = False
         self.handler = "exec"
         self.who = "grant"
+        self.info_prefix = None  # "--ps-": one report info flag of that prefix
+        self.short = None        # property a lone value word stands for
+        self.opts_last = False
+        self.when = None         # (switch, type): with the switch, every positional is of type
+        self.datastore = False   # a datastore verb (options passed to Dokku as two words)
 
     @property
     def shape(self):
@@ -120,6 +136,17 @@ def _parse(name, fields):
             spec.literal = True
         elif field == "opts-stop":
             spec.opts_stop = True
+        elif field == "opts-last":
+            spec.opts_last = True
+        elif field.startswith("short:"):
+            spec.short = field[6:]
+        elif field.startswith("when:"):
+            switch, eq, kind = field[5:].partition("=")
+            if not switch.startswith("--") or not eq:
+                raise RegistryError("%s: bad token %r" % (name, field))
+            spec.when = (switch, _type(name, kind))
+        elif field.startswith("--") and field.endswith("-*"):
+            spec.info_prefix = field[:-1]
         elif field.startswith("do:"):
             spec.handler = _one_of(name, field[3:], HANDLERS)
         elif field.startswith("who:"):
@@ -148,7 +175,18 @@ def _parse(name, fields):
             raise RegistryError("%s: unknown token %r" % (name, field))
     if spec.properties is not None and spec.positionals:
         raise RegistryError("%s: a row takes properties or positionals, not both" % name)
+    if spec.short is not None and spec.short not in (spec.properties or {}):
+        raise RegistryError("%s: short:%s names no property of the row" % (name, spec.short))
+    if not spec.literal and "text" in _kinds(spec):
+        raise RegistryError("%s: the type text is for literal rows only" % name)
     return spec
+
+
+def _kinds(spec):
+    kinds = [kind for kind, unused_card in spec.positionals]
+    kinds += [option[1] for option in spec.options.values()]
+    kinds += list((spec.properties or {}).values())
+    return kinds
 
 
 def _one_of(name, value, choices):
@@ -210,7 +248,9 @@ def lookup(command):
     if sep and kind in DATASTORE_TYPES:
         fields = _row(DATASTORE_ROWS, verb)
         if fields is not None:
-            return _parse(command, fields)
+            spec = _parse(command, fields)
+            spec.datastore = True
+            return spec
     return None
 
 
@@ -261,5 +301,7 @@ def is_admin_only(command):
     return spec is None or spec.admin_only
 
 
-# Pseudo-commands of the gate's own forms (see request.py), for tools that list commands.
-PSEUDO = frozenset(name for name in _names(ROWS) if _row(ROWS, name)[:1] == ["form"])
+# Pseudo-commands of the gate's own forms (see request.py), for tools that list commands. A
+# literal, not read from the rows, so that importing this module parses nothing (a test checks
+# that it matches the rows' ``form`` scope).
+PSEUDO = frozenset(("git-receive-pack", "git-upload-pack", "docker:pull", "docker:tag", "docker:version"))

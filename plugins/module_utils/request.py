@@ -162,7 +162,7 @@ def _dokku(words):
     request.spec = spec
     request.escape = spec.literal
     request.handler = spec.handler
-    positionals = _options(spec, words[1:], request)
+    positionals, seen = _options(spec, words[1:], request)
     scope = spec.scope
     if scope == "admin":
         request.admin_reason = "%s is restricted to admins" % command
@@ -175,7 +175,7 @@ def _dokku(words):
             request.output_filter = "apps"
         elif scope == "servicelist":
             request.output_filter = "services:" + command.partition(":")[0]
-        _typed_rest(spec, positionals, request)
+        _typed_rest(spec, positionals, request, seen)
         return request
     kind = command.partition(":")[0]
     if scope == "new":
@@ -195,7 +195,7 @@ def _dokku(words):
         return request
     if scope == "app":
         request.apps = (_app(positionals[0]),)
-        _typed_rest(spec, positionals[1:], request)
+        _typed_rest(spec, positionals[1:], request, seen)
         if spec.handler == "spool":
             request.image_app = request.apps[0]
         return request
@@ -203,7 +203,9 @@ def _dokku(words):
     rest = positionals[1:]
     if scope == "service,app":
         if not rest:
-            raise Malformed("%s takes a service and an app" % command)
+            # Dokku would act on $DOKKU_APP_NAME (dokku-postgres subcommands/link:50).
+            request.admin_reason = "%s without an app is restricted to admins" % command
+            return request
         request.apps = (_app(rest[0]),)
         rest = rest[1:]
     elif scope == "service,new":
@@ -211,7 +213,7 @@ def _dokku(words):
             raise Malformed("%s takes a service and a new service name" % command)
         request.new_services = (_service(kind, rest[0]),)
         rest = rest[1:]
-    _typed_rest(spec, rest, request)
+    _typed_rest(spec, rest, request, seen)
     return request
 
 
@@ -221,7 +223,14 @@ def _invalid(request, reason):
         request.invalid_reason = reason
 
 
-def _typed_rest(spec, words, request):
+def _missing(request, reason):
+    """A required word is missing. When an admin-only option is present the count it changes
+    is not the row's (``registry:login --password-stdin``): the option decides, not the count."""
+    if not request.unknown_options and not request.admin_reason:
+        _invalid(request, reason)
+
+
+def _typed_rest(spec, words, request, seen=()):
     """Check the words after the scope's own against the row's properties or positionals."""
     command = spec.name
     ctx = request.apps[0] if request.apps else None
@@ -231,6 +240,10 @@ def _typed_rest(spec, words, request):
             return
         prop = words[0]
         kind = spec.properties.get(prop)
+        if kind is None and len(words) == 1 and spec.short is not None \
+                and valuetypes.check(spec.properties[spec.short], prop, ctx):
+            return      # Dokku's short form: `proxy:set APP nginx` sets `type`
+
         if kind is None:
             request.admin_reason = request.admin_reason or "%s %s is restricted to admins" % (
                 command, prop if _PROPERTY.match(prop) else "with this property")
@@ -243,11 +256,13 @@ def _typed_rest(spec, words, request):
             _invalid(request, "%s %s takes %s" % (command, prop, valuetypes.describe(kind)))
         return
     index = 0
+    retype = spec.when[1] if spec.when is not None and spec.when[0] in seen else None
     for kind, card in spec.positionals:
+        kind = retype or kind
         if card in ("1", "?"):
             if index >= len(words):
                 if card == "1":
-                    _invalid(request, "%s needs %s" % (command, valuetypes.describe(kind)))
+                    _missing(request, "%s needs %s" % (command, valuetypes.describe(kind)))
                     return
                 continue
             if not valuetypes.check(kind, words[index], ctx):
@@ -256,7 +271,7 @@ def _typed_rest(spec, words, request):
             index += 1
             continue
         if card == "+" and index >= len(words):
-            _invalid(request, "%s needs %s" % (command, valuetypes.describe(kind)))
+            _missing(request, "%s needs %s" % (command, valuetypes.describe(kind)))
             return
         for word in words[index:]:
             if not valuetypes.check(kind, word, ctx):
@@ -269,39 +284,63 @@ def _typed_rest(spec, words, request):
 
 
 def _scope_words(spec):
-    """How many positional words the scope itself takes (after them, ``opts-stop`` begins)."""
+    """How many positional words the scope itself takes."""
+    if spec.scope in ("none", "applist", "servicelist", "admin"):
+        return 0
     return 2 if "," in spec.scope else 1
 
 
-def _wants_report_flag(spec):
-    return any(kind == "report-flag" for kind, unused_card in spec.positionals)
+def _required_words(spec):
+    """The positionals an ``opts-last`` row reads by index before its options."""
+    return _scope_words(spec) + sum(1 for unused_kind, card in spec.positionals if card in ("1", "+"))
+
+
+def _info_flag(spec, word):
+    """One report info flag of the row's prefix (``--ps-restart-policy``)."""
+    prefix = spec.info_prefix
+    if prefix is None or not word.startswith(prefix) or len(word) == len(prefix) or len(word) > 96:
+        return False
+    return all(c in _INFO_CHARS for c in word[len(prefix):])
+
+
+_INFO_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
 def _options(spec, words, request):
-    """The positional words of ``words``; options are checked against the row on the way."""
+    """The positional words of ``words`` and the option names seen; options are checked against
+    the row on the way. A datastore row's ``--opt=V`` reaches Dokku as ``--opt V``."""
     positionals = []
+    seen = set()
+    out = []
     index = 0
     stop_after = _scope_words(spec) if spec.opts_stop else None
+    required = _required_words(spec) if spec.opts_last else 0
     while index < len(words):
         word = words[index]
         index += 1
         name = word.partition("=")[0]
         if name in _REFUSED:
             raise Malformed(_REFUSED[name])
-        passthrough = stop_after is not None and len(positionals) >= stop_after
+        passthrough = stop_after is not None and len(positionals) > stop_after
         if passthrough or not word.startswith("-") or word == "-":
             positionals.append(word)
+            out.append(word)
             continue
+        out.append(word)
+        if len(positionals) < required:
+            request.admin_reason = request.admin_reason or \
+                "%s takes its options after its arguments; others are restricted to admins" % spec.name
         option = spec.options.get(name)
         if option is None:
             if name in commands.ADMIN_OPTIONS:
                 request.admin_reason = request.admin_reason or "%s is restricted to admins" % name
-            elif _wants_report_flag(spec) and valuetypes.check("report-flag", word):
-                positionals.append(word)
+            elif word == name and _info_flag(spec, word):
+                seen.add(word)
             else:
                 request.unknown_options += (name if _OPTION_NAME.match(name) else show(name),)
             continue
         canonical, value_type, admin_only = option
+        seen.add(canonical)
         if admin_only:
             request.admin_reason = request.admin_reason or "%s %s is restricted to admins" % (spec.name, name)
         if value_type is None:
@@ -310,15 +349,20 @@ def _options(spec, words, request):
             continue
         if "=" in word:
             value = word.partition("=")[2]
+            if spec.datastore:
+                out[-1:] = [name, value]
         else:
             if index >= len(words):
                 raise Malformed("option %s needs a value" % name)
             value = words[index]
             index += 1
+            out.append(value)
             # A value that is itself a refused or admin-only option would reach Dokku's own
             # parser as that option (`--parallel --all`): never let one hide there.
             if value in _REFUSED or value in commands.ADMIN_OPTIONS:
                 raise Malformed("option %s needs a value, not %s" % (name, value))
         if not valuetypes.check(value_type, value):
             _invalid(request, "option %s takes %s" % (name, valuetypes.describe(value_type)))
-    return positionals
+    if spec.datastore:
+        request.argv = [request.argv[0]] + out
+    return positionals, seen
