@@ -18,15 +18,14 @@ import shlex
 import subprocess
 import sys
 import tarfile
-import time
 import uuid
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from test_role import (DENIED, TIMINGS, ansible_env, calls, collection, converged, inventory, keys,  # noqa: E402,F401
-                       labctl, playbook, root, work)
+from test_role import (ansible_env, as_user, collection, converged, inventory, keys, labctl,  # noqa: E402,F401
+                       root, work)
 
 LAB_NAME = os.environ.get("DOKKU_TEAMS_ROLE_LAB") or "dgtest"
 LAB_INDEX = 61
@@ -157,7 +156,6 @@ def test_the_guard_is_installed_before_dokkus_plugins(converged):
 
 
 def test_apps(converged, keys):
-    from test_role import as_user
     for app in ("web", "other"):
         r = as_user(converged, keys, "root-admin", "apps:create %s" % app)
         assert r.returncode == 0 or "already" in r.stderr + r.stdout, r.stderr
