@@ -232,13 +232,13 @@ def test_a_trusted_app_is_not_checked_and_trust_is_audited(converged, keys, work
 # ---------------------------------------------------------------- image deploys
 
 @pytest.fixture(scope="module")
-def docker(converged):
+def docker(lab):
     try:
         labctl.require_docker()
     except AssertionError as e:
         pytest.fail("the image deploys need the lab's Docker engine: %s" % e)
     yield
-    labctl.ssh(converged, "docker image rm -f dokku/web:%s-bad dokku/web:%s-good >/dev/null 2>&1 || true"
+    labctl.ssh(lab, "docker image rm -f dokku/web:%s-bad dokku/web:%s-good >/dev/null 2>&1 || true"
                % (TAG, TAG))
 
 
