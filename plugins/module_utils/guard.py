@@ -53,7 +53,9 @@ def run(argv, environ, owner_uid=0, image_reader=None, inspect=None, out=None, e
     if image_reader is None and inspect is None:
         from . import imagefiles
         docker = imagefiles.Docker(environ.get("DOCKER_BIN") or "docker")
-        image_reader = lambda image, paths: docker.read(app, image, paths)  # noqa: E731
+
+        def image_reader(image, paths):
+            return docker.read(app, image, paths)
         inspect = docker.inspect
     try:
         refusal = deployguard.decide(app, workdir, environ, lib_root, image_reader, inspect)

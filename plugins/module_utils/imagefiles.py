@@ -100,7 +100,8 @@ class Docker(object):
         proc = self._run(["container", "cp", "%s:%s" % (cid, path), "-"], check=False)
         if proc.returncode != 0:
             message = proc.stderr.lower()
-            if b"could not find" in message or b"no such file" in message or b"not found" in message:
+            # "No such container:path: CID:PATH" (docker 20+), "Could not find the file" (older)
+            if b"no such container:path" in message or b"could not find" in message or b"no such file" in message:
                 return None
             raise ImageReadError("docker container cp failed")
         if len(proc.stdout) > MAX_TAR:

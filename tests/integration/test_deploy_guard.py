@@ -18,15 +18,14 @@ import shlex
 import subprocess
 import sys
 import tarfile
-import time
 import uuid
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from test_role import (DENIED, TIMINGS, ansible_env, calls, collection, converged, inventory, keys,  # noqa: E402,F401
-                       labctl, playbook, root, work)
+from test_role import (ansible_env, as_user, collection, converged, inventory, keys, labctl,  # noqa: E402,F401
+                       root, work)
 
 LAB_NAME = os.environ.get("DOKKU_TEAMS_ROLE_LAB") or "dgtest"
 LAB_INDEX = 61
@@ -157,7 +156,6 @@ def test_the_guard_is_installed_before_dokkus_plugins(converged):
 
 
 def test_apps(converged, keys):
-    from test_role import as_user
     for app in ("web", "other"):
         r = as_user(converged, keys, "root-admin", "apps:create %s" % app)
         assert r.returncode == 0 or "already" in r.stderr + r.stdout, r.stderr
@@ -221,8 +219,9 @@ def test_a_trusted_app_is_not_checked_and_trust_is_audited(converged, keys, work
     try:
         r = push(lab, keys, "alice", work, "web", {"CHECKS": PWN})
         assert r.returncode == 0 and "not checked (app web is trusted)" in r.stderr, r.stderr
-        audit = json.loads(root(lab, "dokku-teams audit --app web --format json").splitlines()[-1])
-        assert (audit["pseudo"], audit["user"], audit["apps"]) == ("app:trust", "root", ["web"])
+        trusts = [json.loads(line) for line in root(lab, "dokku-teams audit --app web --format json").splitlines()
+                  if '"app:trust"' in line]
+        assert (trusts[-1]["user"], trusts[-1]["apps"], trusts[-1]["decision"]) == ("root", ["web"], "allow")
     finally:
         root(lab, "dokku-teams app:untrust web")
     before, head = len(rendered(lab)), remote_head(lab, "web")
@@ -233,13 +232,13 @@ def test_a_trusted_app_is_not_checked_and_trust_is_audited(converged, keys, work
 # ---------------------------------------------------------------- image deploys
 
 @pytest.fixture(scope="module")
-def docker(converged):
+def docker(lab):
     try:
         labctl.require_docker()
     except AssertionError as e:
         pytest.fail("the image deploys need the lab's Docker engine: %s" % e)
     yield
-    labctl.ssh(converged, "docker image rm -f dokku/web:%s-bad dokku/web:%s-good >/dev/null 2>&1 || true"
+    labctl.ssh(lab, "docker image rm -f dokku/web:%s-bad dokku/web:%s-good >/dev/null 2>&1 || true"
                % (TAG, TAG))
 
 

@@ -166,7 +166,7 @@ if args[:2] == ["container", "create"]:
 elif args[:2] == ["container", "cp"]:
     path = args[2].split(":", 1)[1]
     if path not in files:
-        sys.stderr.write("Error: Could not find the file %s in container 0123abcd\n" % path)
+        sys.stderr.write("Error: No such container:path: 0123abcd:%s\n" % path)
         sys.exit(1)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as t:
