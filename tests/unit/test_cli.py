@@ -263,7 +263,7 @@ def test_recover_reseals_a_valid_state_copied_back(policy, tmp_path):
     assert export(policy)["teams"]["web"]["members"] == ["alice"]
 
 
-@pytest.mark.parametrize("breakage", ["corrupt", "symlink", "group-writable"])
+@pytest.mark.parametrize("breakage", ["corrupt", "symlink"])
 def test_recover_sets_an_unusable_state_aside_and_starts_empty(policy, tmp_path, breakage):
     state_file = policy / "state.json"
     outside = tmp_path / "outside.json"
@@ -281,6 +281,7 @@ def test_recover_sets_an_unusable_state_aside_and_starts_empty(policy, tmp_path,
     assert "Rebuilt an empty state" in result.stdout
     kept = [name for name in os.listdir(policy) if name.startswith("state.json.broken-")]
     assert len(kept) == 1
+    assert "dokku-teams import %s" % (policy / kept[0]) in result.stdout
     assert outside.read_text() == "keep me"          # a link is moved, never followed
     assert run(policy, "doctor").returncode == 0
     assert export(policy)["users"] == {}
@@ -313,3 +314,21 @@ def test_doctor_compares_authorized_keys_with_the_state(policy, tmp_path):
         handle.write(ed25519_line("smuggled") + "\n")
     doctor = run(None, "--config", str(config), "doctor")
     assert doctor.returncode == 75 and "does not match the state" in doctor.stderr
+
+
+@pytest.mark.parametrize("mode", [0o660, 0o620])
+def test_recover_repairs_the_mode_of_a_valid_state_and_doctor_names_the_fix(policy, mode):
+    """Issue 16 item 5: a valid state with a loose mode is repaired, never set aside."""
+    before = export(policy)
+    os.chmod(policy / "state.json", mode)
+    assert run(policy, "check", "--user", "alice", "--", "version").returncode == 75
+    doctor = run(policy, "doctor")
+    assert doctor.returncode == 75 and "fix: chown root:root and chmod 0600" in doctor.stderr, doctor.stderr
+    result = run(policy, "recover")
+    assert result.returncode == 0, result.stderr
+    assert "Repaired the state's owner and mode (it had uid %d, mode %04o" % (os.geteuid(), mode) in result.stdout
+    assert not [name for name in os.listdir(policy) if name.startswith("state.json.broken-")]
+    assert os.stat(policy / "state.json").st_mode & 0o777 == 0o600
+    assert run(policy, "doctor").returncode == 0
+    assert export(policy) == before
+    assert run(policy, "check", "--user", "alice", "--", "git-receive-pack web").returncode == 0
