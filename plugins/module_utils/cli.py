@@ -255,6 +255,25 @@ def cmd_audit(ctx, args):
     return 0
 
 
+def missing_programs(config, state):
+    """One line for each program a grant needs that is not installed (docker-over-ssh is
+    installed only on request; the gate answers 69 for it)."""
+    from fnmatch import fnmatchcase
+    programs = (("docker:pull", config.docker_over_ssh), ("docker:tag", config.docker),
+                ("docker:version", config.docker))
+    needs = {}
+    for team, record in sorted(state["teams"].items()):
+        for command in record["commands"]:
+            paths = [path for pseudo, path in programs if fnmatchcase(pseudo, command)]
+            if "*" in command or not paths:
+                paths.append(config.dokku)
+            for path in paths:
+                needs.setdefault(path, []).append("%s (%s)" % (command, team))
+    return ["%s is not installed (or not executable), and the grants %s need it"
+            % (path, ", ".join(sorted(set(grants))))
+            for path, grants in sorted(needs.items()) if not os.access(path, os.X_OK)]
+
+
 def cmd_doctor(ctx, args):
     Options(args)
     store = _store(ctx)
@@ -266,6 +285,8 @@ def cmd_doctor(ctx, args):
         except StateError:
             current = None      # already reported above; authorized_keys cannot be compared
         problems.extend(hostsync.doctor(_config(ctx), current))
+        if current is not None:
+            problems.extend(missing_programs(_config(ctx), current))
     if not problems:
         _out("-----> No problems found\n")
         return 0
