@@ -411,9 +411,28 @@ def cmd_export(ctx, args):
     return 0
 
 
+def _help_for(command):
+    """The lines of HELP about ``command`` (``teams:help``: the teams section)."""
+    if command in ("teams:help", "team:help"):
+        return "Teams" + HELP.split("\nTeams", 1)[1].split("\nUsers:", 1)[0] + "\n"
+    out, keep = [], False
+    for line in HELP.splitlines():
+        if keep and line.startswith(" " * 20):
+            out.append(line)
+            continue
+        keep = (" %s " % command) in (" %s " % " ".join(line.split()))
+        if keep:
+            out.append(line)
+    return "\n".join(out) + "\n" if out else HELP
+
+
 def _dispatch(ctx, command, args):
     if command in ("help", "--help", "-h"):
         _out(HELP)
+        return 0
+    head = args[:args.index("--")] if "--" in args else args
+    if command in ("teams:help", "team:help") or "--help" in head or "-h" in head:
+        _out(_help_for(command))
         return 0
     prefix, colon, verb = command.partition(":")
     if colon and prefix in ("teams", "team"):
