@@ -46,8 +46,8 @@ Policy:
   import FILE|-             replace the policy with a document
   export                    print the policy document
   init                      create an empty state
-  recover                   set an unusable state aside and start an empty one (site.yml then
-                            rebuilds users and teams from inventory)
+  recover                   repair the owner and mode of a valid state; set an unreadable one
+                            aside and start empty (site.yml then rebuilds users and teams)
 Deploy guard:
   app:trust APP             stop checking APP's deploys (audited)
   app:untrust APP           check them again (audited)
@@ -291,6 +291,25 @@ def cmd_audit(ctx, args):
     return 0
 
 
+def missing_programs(config, state):
+    """One line for each program a grant needs that is not installed (docker-over-ssh is
+    installed only on request; the gate answers 69 for it)."""
+    from fnmatch import fnmatchcase
+    programs = (("docker:pull", config.docker_over_ssh), ("docker:tag", config.docker),
+                ("docker:version", config.docker))
+    needs = {}
+    for team, record in sorted(state["teams"].items()):
+        for command in record["commands"]:
+            paths = [path for pseudo, path in programs if fnmatchcase(pseudo, command)]
+            if "*" in command or not paths:
+                paths.append(config.dokku)
+            for path in paths:
+                needs.setdefault(path, []).append("%s (%s)" % (command, team))
+    return ["%s is not installed (or not executable), and the grants %s need it"
+            % (path, ", ".join(sorted(set(grants))))
+            for path, grants in sorted(needs.items()) if not os.access(path, os.X_OK)]
+
+
 def cmd_doctor(ctx, args):
     Options(args)
     store = _store(ctx)
@@ -302,17 +321,42 @@ def cmd_doctor(ctx, args):
         except StateError:
             current = None      # already reported above; authorized_keys cannot be compared
         problems.extend(hostsync.doctor(_config(ctx), current))
+        if current is not None:
+            problems.extend(missing_programs(_config(ctx), current))
     if not problems:
         _out("-----> No problems found\n")
         return 0
     for problem in problems:
+        if problem.startswith("state: ") and ("writable (mode" in problem or "is owned by uid" in problem):
+            problem += ("; fix: chown root:root and chmod 0600 the file, or run dokku-teams recover (it repairs"
+                        " the owner and mode of a valid state)")
         sys.stderr.write("!     %s\n" % problem)
     return EX_STATE
 
 
+def _repair_file(path):
+    """Give a regular ``path`` (never through a link) to this user with mode 0600; the mode and
+    owner it had when they were wrong, else ``None``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        import stat
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or (info.st_uid == os.geteuid() and not info.st_mode & 0o077):
+            return None
+        os.fchown(fd, os.geteuid(), os.getegid())
+        os.fchmod(fd, 0o600)
+        return "uid %d, mode %04o" % (info.st_uid, stat.S_IMODE(info.st_mode))
+    finally:
+        os.close(fd)
+
+
 def cmd_recover(ctx, args):
-    """Set aside a state that cannot be trusted and start an empty one (the role then rebuilds
-    users and teams from inventory). A usable state is left alone (and resealed if needed)."""
+    """Repair a state whose only fault is its owner or mode; set aside one that cannot be read
+    and start an empty one (the role then rebuilds users and teams from inventory). A usable
+    state is left alone (and resealed if needed)."""
     import time
     from .store import Store
     Options(args)
@@ -337,6 +381,19 @@ def cmd_recover(ctx, args):
     views = os.path.join(directory, "views")
     if os.path.isdir(views) and not os.path.islink(views) and os.lstat(views).st_uid == os.geteuid():
         os.chmod(views, 0o700)      # its files are rewritten from the new state by init
+    # A valid policy in a file with the wrong mode or owner (0660 after a copy, say) is
+    # repaired, never thrown away: setting it aside would refuse every key.
+    was = _repair_file(store.state_path)
+    if was is not None:
+        try:
+            store.load()
+        except StateError:
+            pass
+        else:
+            with store.transaction():
+                pass    # reseals it: the seal vouches for the file as it is now
+            _out("-----> Repaired the state's owner and mode (it had %s; now uid %d, mode 0600): %s\n" % (was, os.geteuid(), reason))
+            return 0
     kept = None
     if os.path.lexists(store.state_path):
         kept = "%s.broken-%s" % (store.state_path, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
@@ -344,7 +401,8 @@ def cmd_recover(ctx, args):
     store.init()
     _out("-----> Rebuilt an empty state: %s\n" % reason)
     if kept:
-        _out("       The unusable file is kept as %s\n" % kept)
+        _out("       The unusable file is kept as %s; once fixed by hand, bring it back with\n"
+             "       dokku-teams import %s\n" % (kept, kept))
     _out("       Users and teams come back from inventory; teams made over SSH (dokku@app--APP) and\n"
          "       members owners added to teams whose inventory entry omits members do not.\n")
     return 0
@@ -400,9 +458,28 @@ def cmd_app(ctx, verb, args):
     return code
 
 
+def _help_for(command):
+    """The lines of HELP about ``command`` (``teams:help``: the teams section)."""
+    if command in ("teams:help", "team:help"):
+        return "Teams" + HELP.split("\nTeams", 1)[1].split("\nUsers:", 1)[0] + "\n"
+    out, keep = [], False
+    for line in HELP.splitlines():
+        if keep and line.startswith(" " * 20):
+            out.append(line)
+            continue
+        keep = (" %s " % command) in (" %s " % " ".join(line.split()))
+        if keep:
+            out.append(line)
+    return "\n".join(out) + "\n" if out else HELP
+
+
 def _dispatch(ctx, command, args):
     if command in ("help", "--help", "-h"):
         _out(HELP)
+        return 0
+    head = args[:args.index("--")] if "--" in args else args
+    if command in ("teams:help", "team:help") or "--help" in head or "-h" in head:
+        _out(_help_for(command))
         return 0
     prefix, colon, verb = command.partition(":")
     if colon and prefix in ("teams", "team"):

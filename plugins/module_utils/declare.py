@@ -61,6 +61,27 @@ def _declared_keys(name, keys):
     return out
 
 
+def _check_key_owners(current, users, declared):
+    """A key two users would hold is the mistake of the declaration that gives it to someone
+    new: name that user (the state's own check blames whichever of the two sorts first)."""
+    holders = {}
+    for name, record in users.items():
+        for line in record["keys"]:
+            holders.setdefault(sshkeys.parse_key(line).blob_b64, []).append(name)
+    had = {}
+    for name, record in current["users"].items():
+        had[name] = set(sshkeys.parse_key(line).blob_b64 for line in record["keys"])
+    for already in (False, True):
+        for item in declared:
+            for index, (blob, line) in enumerate(item["keys"].items()):
+                if (blob in had.get(item["name"], ())) != already:
+                    continue
+                others = [other for other in holders.get(blob, ()) if other != item["name"]]
+                if others:
+                    raise Invalid("user %s: keys[%d]: key %s already belongs to user %s: a key identifies one"
+                                  " user" % (item["name"], index, sshkeys.parse_key(line).fingerprint, others[0]))
+
+
 def user_declarations(params):
     """The users a call declares, checked, as a list of dicts (single form: a list of one)."""
     if params["users"] is None:
@@ -123,6 +144,7 @@ def apply_users(current, items, purge):
         users[name] = {"keys": sorted(lines), "from": sorted(set(from_))}
     for name in gone:
         users.pop(name, None)
+    _check_key_owners(current, users, [item for item in items if item["state"] != "absent" and item["keys"]])
     teams = current["teams"]
     if gone:
         teams = {}

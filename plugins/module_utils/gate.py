@@ -45,6 +45,8 @@ from .evaluate import evaluate
 from .names import USER
 
 GENERIC = "access control is unavailable; ask an admin to run dokku-teams doctor"
+# sysexits EX_UNAVAILABLE: the command is allowed but its program is not installed.
+EX_UNAVAILABLE = 69
 REVOKED = "this key is no longer authorised"
 MAX_LISTING_BYTES = 64 * 1024 * 1024
 # A user's teams:* write waits this long for the state lock (other writers wait 10 s).
@@ -248,6 +250,13 @@ class Gate(object):
         if handler == "record" and (request.command != "apps:create" or not view["admin"]):
             self.audit("allow", decision.reason, 0, request, team=team)
             return self.then_record(decision)
+        # Checked before the audit says allow: a missing program (docker-over-ssh is installed
+        # only on request) is its own error, not "access control is unavailable".
+        if not os.access(decision.argv[0], os.X_OK):
+            program = decision.argv[0].rsplit("/", 1)[-1]
+            raise _Fail(EX_UNAVAILABLE, "%s (allowed: %s) is not installed: %s is missing or not executable"
+                        % (program, decision.reason, decision.argv[0]),
+                        "%s is not installed on this host; ask an admin (dokku-teams doctor lists it)" % program)
         self.audit("allow", decision.reason, 0, request, team=team)
         self.exec_target(decision.argv)
         return EX_STATE  # not reached: execve replaces the process

@@ -134,3 +134,25 @@ def test_the_example_inventory_still_applies_with_no_change(lab, converged, inve
     r = playbook(ansible_env, inventory, keys)
     assert r.rc == 0 and r.changed == 0, "changed: %s\n%s" % (r.changed_tasks(), r)
     assert labctl.ssh(lab, "id -u").returncode == 0
+
+
+def test_a_seed_bot_cannot_hand_out_its_rights(lab, converged, work, keys):
+    """Issue 16 item 3, over real ssh: the bot is a member of ci-BOT, never its owner."""
+    import subprocess
+    key = work / "leaky-bot"
+    if not key.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "leaky@ci", "-f", str(key)], check=True)
+    pub = (work / "leaky-bot.pub").read_text()
+    r = labctl.ssh(lab, "dokku-ci-user add:user --name leaky-bot --app web --from 10.200.0.0/16", input=pub)
+    assert r.returncode == 0 and "from 10.200.0.0/16" in r.stdout, r.stdout + r.stderr
+    team = export(lab)["teams"]["ci-leaky-bot"]
+    assert (team["owners"], team["members"]) == ([], ["leaky-bot"])
+    assert root(lab, "dokku-ci-user list").startswith("=====> CI users\n")
+    assert "root-admin" not in root(lab, "dokku-ci-user list")
+    argv = labctl.ssh_argv(lab, user="ci", key=str(key))
+    for cmd in ("teams:member-add ci-leaky-bot alice", "teams:owner-add ci-leaky-bot leaky-bot"):
+        r = subprocess.run(argv + ["--", cmd], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+                           check=False)
+        assert r.returncode == 77, (cmd, r.returncode, r.stderr)
+    assert export(lab)["teams"]["ci-leaky-bot"]["members"] == ["leaky-bot"]
+    root(lab, "dokku-ci-user remove:user --name leaky-bot")

@@ -266,7 +266,7 @@ def test_recover_reseals_a_valid_state_copied_back(policy, tmp_path):
     assert export(policy)["teams"]["web"]["members"] == ["alice"]
 
 
-@pytest.mark.parametrize("breakage", ["corrupt", "symlink", "group-writable"])
+@pytest.mark.parametrize("breakage", ["corrupt", "symlink"])
 def test_recover_sets_an_unusable_state_aside_and_starts_empty(policy, tmp_path, breakage):
     state_file = policy / "state.json"
     outside = tmp_path / "outside.json"
@@ -284,6 +284,7 @@ def test_recover_sets_an_unusable_state_aside_and_starts_empty(policy, tmp_path,
     assert "Rebuilt an empty state" in result.stdout
     kept = [name for name in os.listdir(policy) if name.startswith("state.json.broken-")]
     assert len(kept) == 1
+    assert "dokku-teams import %s" % (policy / kept[0]) in result.stdout
     assert outside.read_text() == "keep me"          # a link is moved, never followed
     assert run(policy, "doctor").returncode == 0
     assert export(policy)["users"] == {}
@@ -307,8 +308,9 @@ def test_doctor_compares_authorized_keys_with_the_state(policy, tmp_path):
     keys_dir = tmp_path / "ci-ssh"
     keys_dir.mkdir(mode=0o755)
     config = tmp_path / "gate.conf"
-    config.write_text("state_dir=%s\nauthorized_keys=%s/authorized_keys\nci_user=%s\n"
-                      % (policy, keys_dir, CI_ACCOUNT))
+    # the programs the grants need exist (doctor checks them too)
+    config.write_text("state_dir=%s\nauthorized_keys=%s/authorized_keys\nci_user=%s\ndokku=/bin/true\n"
+                      "docker=/bin/true\ndocker_over_ssh=/bin/true\n" % (policy, keys_dir, CI_ACCOUNT))
     os.chmod(config, 0o644)
     add = run(None, "--config", str(config), "user:add", "dave", stdin=ed25519_line("dave") + "\n")
     assert add.returncode == 0, add.stderr
@@ -344,3 +346,21 @@ def test_check_shows_the_admin_the_real_reason_behind_an_opaque_answer(policy):
     assert answer["detail"] == "no team of alice grants the app ops-app"
     text = run(policy, "check", "--user", "alice", "--", "ps:restart ops-app").stdout
     assert "Why:" in text and "no team of alice grants the app ops-app" in text
+
+
+@pytest.mark.parametrize("mode", [0o660, 0o620])
+def test_recover_repairs_the_mode_of_a_valid_state_and_doctor_names_the_fix(policy, mode):
+    """Issue 16 item 5: a valid state with a loose mode is repaired, never set aside."""
+    before = export(policy)
+    os.chmod(policy / "state.json", mode)
+    assert run(policy, "check", "--user", "alice", "--", "version").returncode == 75
+    doctor = run(policy, "doctor")
+    assert doctor.returncode == 75 and "fix: chown root:root and chmod 0600" in doctor.stderr, doctor.stderr
+    result = run(policy, "recover")
+    assert result.returncode == 0, result.stderr
+    assert "Repaired the state's owner and mode (it had uid %d, mode %04o" % (os.geteuid(), mode) in result.stdout
+    assert not [name for name in os.listdir(policy) if name.startswith("state.json.broken-")]
+    assert os.stat(policy / "state.json").st_mode & 0o777 == 0o600
+    assert run(policy, "doctor").returncode == 0
+    assert export(policy) == before
+    assert run(policy, "check", "--user", "alice", "--", "git-receive-pack web").returncode == 0

@@ -91,3 +91,12 @@ def test_the_role_readme_cookbook_is_a_valid_declaration(host):
     assert not result.get("failed"), result
     assert result["teams"]["created"] == ["dbas", "deployers", "readers", "shop-deploy"]
     assert [w for w in warnings_of(result) if "knows no command" in w or "matches no command" in w] == []
+
+
+@pytest.mark.parametrize("module", ["dokku_ci_user", "dokku_team_plan"])
+def test_a_duplicate_key_names_the_user_whose_declaration_is_wrong(host, module):
+    """Issue 16: the state's check blamed whichever user sorted first (alice, not aaron)."""
+    host.run("dokku_ci_user", users=[{"name": "alice", "keys": [key_line(1)]}])
+    result = host.run(module, users=[{"name": "alice", "keys": [key_line(1)]}, {"name": "aaron", "keys": [key_line(1)]}])
+    assert result.get("failed") and result["msg"].startswith("user aaron: keys[0]: key SHA256:"), result
+    assert "already belongs to user alice" in result["msg"]
