@@ -32,7 +32,7 @@ POLICY_PLAY = """
     - name: Add bob to the team web
       dokku_ci.teams.dokku_team_member:
         team: web
-        user: bob
+        users: [bob]
       register: added
 
     - name: Read the policy document
@@ -118,9 +118,8 @@ def controller(work):
                    [os.path.join(HERE, "collection_path.sh")], check=True, capture_output=True,
                    text=True).stdout.strip(),
                ANSIBLE_HOST_KEY_CHECKING="False",
-               # Never write the lab's throwaway host keys into this machine's known_hosts,
-               # and offer only the lab's key.
-               ANSIBLE_PARAMIKO_RECORD_HOST_KEYS="False", ANSIBLE_PARAMIKO_LOOK_FOR_KEYS="False",
+               # Never write the lab's throwaway host keys into this machine's known_hosts.
+               ANSIBLE_PARAMIKO_RECORD_HOST_KEYS="False",
                PATH=os.pathsep.join([str(bin_dir), os.path.dirname(sys.executable), "/usr/sbin:/usr/bin:/sbin:/bin"]))
     return env, calls
 
