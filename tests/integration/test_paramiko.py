@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
 import labctl  # noqa: E402
+from test_role import keys, work  # noqa: E402,F401  (the same fixtures: a work dir, the example keys)
 
 LAB_NAME, LAB_INDEX = "veparamiko", 90
 EXAMPLE_VARS = os.path.join(REPO, "examples", "inventory", "group_vars", "dokku.yml")
@@ -53,7 +54,7 @@ POLICY_PLAY = """
           - deployers == ['alice', 'bob', 'deploy-bot', 'root-admin']
           - holding_web == ['web', 'web-deploy']
           - every_app == ['ops']
-        fail_msg: "{{ {'deployers': deployers, 'holding_web': holding_web, 'every_app': every_app} }}"
+        fail_msg: "{{ {'deployers': deployers, 'holding_web': holding_web, 'every_app': every_app} | to_json }}"
       vars:
         deployers: "{{ policy.document | dokku_ci.teams.who_can_deploy('web') }}"
         holding_web: "{{ policy.document | dokku_ci.teams.policy_query(\\"teams[?contains(apps, 'web')].name\\") }}"
@@ -65,27 +66,14 @@ POLICY_PLAY = """
 def lab():
     if os.geteuid() != 0:
         pytest.fail("the paramiko tests need root (the lab cannot be started otherwise)")
-    if labctl.load_state(LAB_NAME) is not None:
-        labctl.down(LAB_NAME)  # a leftover from an interrupted run: start from a fresh host
     try:
-        lab = labctl.up(LAB_NAME, LAB_INDEX)
+        if labctl.load_state(LAB_NAME) is not None:  # a leftover from an interrupted run
+            labctl.down(LAB_NAME)
+        started = labctl.up(LAB_NAME, LAB_INDEX)
     except labctl.LabError as e:
-        pytest.fail("the lab could not be built or started: %s" % e)
-    yield lab
+        pytest.fail("lab %s could not be built or started: %s" % (LAB_NAME, e))
+    yield started
     labctl.down(LAB_NAME)
-
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory):
-    return tmp_path_factory.mktemp("paramiko")
-
-
-@pytest.fixture(scope="module")
-def keys(work):
-    d = work / "keys"
-    subprocess.run([os.path.join(REPO, "examples", "make-keys"), str(d)], check=True,
-                   stdout=subprocess.DEVNULL)
-    return d
 
 
 @pytest.fixture(scope="module")
