@@ -26,6 +26,7 @@ from ansible_collections.dokku_ci.teams.plugins.filter import policy as filters 
 # this pytest process read warnings from results.
 module_utils_internal.is_controller = _WAS_CONTROLLER
 
+
 def _team(owners=(), members=(), commands=(), apps=(), services=()):
     return {"owners": list(owners), "members": list(members), "commands": list(commands),
             "apps": list(apps), "services": list(services)}
@@ -121,8 +122,8 @@ def test_filters_through_ansible_playbook(document, tmp_path):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-                           "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)], env=env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=300, check=False)
+                           "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)],
+                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads((tmp_path / "out.json").read_text()) == {"deploy": ["alice", "deploy-bot", "root-admin"], "restart": ["oscar", "root-admin"],
-                   "teams": ["ops"]}
+    assert json.loads((tmp_path / "out.json").read_text()) == {
+        "deploy": ["alice", "deploy-bot", "root-admin"], "restart": ["oscar", "root-admin"], "teams": ["ops"]}
