@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
 import labctl  # noqa: E402
+from test_role import keys, work  # noqa: E402,F401  (the same fixtures: a work dir, the example keys)
 
 LAB_NAME, LAB_INDEX = "veparamiko", 90
 EXAMPLE_VARS = os.path.join(REPO, "examples", "inventory", "group_vars", "dokku.yml")
@@ -32,7 +33,7 @@ POLICY_PLAY = """
     - name: Add bob to the team web
       dokku_ci.teams.dokku_team_member:
         team: web
-        user: bob
+        users: [bob]
       register: added
 
     - name: Read the policy document
@@ -53,7 +54,7 @@ POLICY_PLAY = """
           - deployers == ['alice', 'bob', 'deploy-bot', 'root-admin']
           - holding_web == ['web', 'web-deploy']
           - every_app == ['ops']
-        fail_msg: "{{ {'deployers': deployers, 'holding_web': holding_web, 'every_app': every_app} }}"
+        fail_msg: "{{ {'deployers': deployers, 'holding_web': holding_web, 'every_app': every_app} | to_json }}"
       vars:
         deployers: "{{ policy.document | dokku_ci.teams.who_can_deploy('web') }}"
         holding_web: "{{ policy.document | dokku_ci.teams.policy_query(\\"teams[?contains(apps, 'web')].name\\") }}"
@@ -65,27 +66,14 @@ POLICY_PLAY = """
 def lab():
     if os.geteuid() != 0:
         pytest.fail("the paramiko tests need root (the lab cannot be started otherwise)")
-    if labctl.load_state(LAB_NAME) is not None:
-        labctl.down(LAB_NAME)  # a leftover from an interrupted run: start from a fresh host
     try:
-        lab = labctl.up(LAB_NAME, LAB_INDEX)
+        if labctl.load_state(LAB_NAME) is not None:  # a leftover from an interrupted run
+            labctl.down(LAB_NAME)
+        started = labctl.up(LAB_NAME, LAB_INDEX)
     except labctl.LabError as e:
-        pytest.fail("the lab could not be built or started: %s" % e)
-    yield lab
+        pytest.fail("lab %s could not be built or started: %s" % (LAB_NAME, e))
+    yield started
     labctl.down(LAB_NAME)
-
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory):
-    return tmp_path_factory.mktemp("paramiko")
-
-
-@pytest.fixture(scope="module")
-def keys(work):
-    d = work / "keys"
-    subprocess.run([os.path.join(REPO, "examples", "make-keys"), str(d)], check=True,
-                   stdout=subprocess.DEVNULL)
-    return d
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +106,8 @@ def controller(work):
                    [os.path.join(HERE, "collection_path.sh")], check=True, capture_output=True,
                    text=True).stdout.strip(),
                ANSIBLE_HOST_KEY_CHECKING="False",
-               # Never write the lab's throwaway host keys into this machine's known_hosts,
-               # and offer only the lab's key.
-               ANSIBLE_PARAMIKO_RECORD_HOST_KEYS="False", ANSIBLE_PARAMIKO_LOOK_FOR_KEYS="False",
+               # Never write the lab's throwaway host keys into this machine's known_hosts.
+               ANSIBLE_PARAMIKO_RECORD_HOST_KEYS="False",
                PATH=os.pathsep.join([str(bin_dir), os.path.dirname(sys.executable), "/usr/sbin:/usr/bin:/sbin:/bin"]))
     return env, calls
 
