@@ -252,7 +252,7 @@ class Gate(object):
     def teams(self, request):
         from . import store, teamverbs
         code, out, err = teamverbs.execute(store.Store(self.state_dir), self.user, list(request.argv),
-                                           bool(self.view["admin"]))
+                                           bool(self.view["admin"]), view=self.view)
         if out:
             _write_all(1, out.encode("utf-8", "backslashreplace"))
         if err:
