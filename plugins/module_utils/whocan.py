@@ -30,7 +30,7 @@ def synthetic_request(app, command):
     spec = commands.lookup(command)
     if command.startswith(("teams:", "team:")) or (spec is not None and spec.scope == "teams"):
         raise Malformed("%s does not act on an app; who-can answers for app commands" % command)
-    if spec is not None and spec.scope not in ("app", "app,new", "form"):
+    if spec is not None and spec.scope not in ("app", "app,new", "form", "admin"):
         raise Malformed("%s does not act on an app; who-can answers for app commands" % command)
     if spec is not None and spec.scope == "form" and command not in _FORMS:
         raise Malformed("%s does not act on an app; who-can answers for app commands" % command)

@@ -360,3 +360,51 @@ def test_the_gate_and_the_cli_print_the_same_whoami(store):
     view = policy.compile_view(store.load(), "eli", [])
     for flags in ((), ("--format", "json"), ("--user-app-membership",)):
         assert run(store, "eli", "teams:whoami", *flags, view=view) == run(store, "eli", "teams:whoami", *flags)
+
+
+# --- the CLI as a process: the same verbs, and who-can -----------------------------------------------
+
+def cli(store, *args, stdin=""):
+    import os
+    import subprocess
+    program = os.path.join(os.path.dirname(__file__), "..", "..", "bin", "dokku-teams")
+    result = subprocess.run([program, "--state-dir", store.state_dir] + list(args), input=stdin,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def test_the_cli_prints_pro_s_fields_and_who_can(store):
+    result = cli(store, "teams:whois", "eli", "--user-membership")
+    assert (result.returncode, result.stdout) == (0, "fancy-users restricted-users\n")
+    result = cli(store, "who-can", "node-js-app", "git-receive-pack", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert [(e["user"], e["teams"]) for e in json.loads(result.stdout)] == [
+        ("danielle", ["restricted-users"]), ("eli", ["restricted-users"]), ("jose", ["elevated-access"]),
+        ("michael", ["elevated-access"]), ("root", ["dokku@admin"])]
+    assert cli(store, "who-can", "ruby-app", "apps:report").stdout == cli(
+        store, "teams:who-can", "ruby-app", "apps:report").stdout
+    # not a terminal: --force is needed, and nothing is read from stdin
+    result = cli(store, "teams:destroy", "fancy-users", stdin="fancy-users\n")
+    assert result.returncode == 64 and "needs --force" in result.stderr
+    assert cli(store, "teams:destroy", "fancy-users", "--force").returncode == 0
+    assert "fancy-users" not in store.load()["teams"]
+
+
+@pytest.mark.parametrize("typed,code", [("fancy-users", 0), ("fancy", 1)])
+def test_the_cli_asks_on_a_terminal(store, typed, code):
+    import os
+    import subprocess
+    master, slave = os.openpty()
+    program = os.path.join(os.path.dirname(__file__), "..", "..", "bin", "dokku-teams")
+    try:
+        os.write(master, (typed + "\n").encode())
+        result = subprocess.run([program, "--state-dir", store.state_dir, "teams:destroy", "fancy-users"], stdin=slave,
+                                capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert result.returncode == code, result.stderr
+    assert result.stderr.startswith(" !     WARNING: Potentially Destructive Action\n")
+    assert result.stdout.startswith("> ")
+    assert ("fancy-users" in store.load()["teams"]) is (code != 0)
