@@ -408,3 +408,36 @@ def test_the_cli_asks_on_a_terminal(store, typed, code):
     assert result.stderr.startswith(" !     WARNING: Potentially Destructive Action\n")
     assert result.stdout.startswith("> ")
     assert ("fancy-users" in store.load()["teams"]) is (code != 0)
+
+
+# --- over SSH: the real gate process ---------------------------------------------------------------
+
+@pytest.fixture
+def gate_world():
+    import gate_helpers as H
+    w = H.World()
+    w.fp = dict((user, w.add_user(user)) for user in ("eli", "camila", "root-admin"))
+    w.admin("root-admin")
+    w.team("fancy-users", members=["eli"], owners=["camila"], commands=["git-*", "apps:*"], apps=["ruby-app"])
+    yield w
+    w.cleanup()
+
+
+def test_over_the_gate_the_same_fields_flags_and_destroy_rule(gate_world):
+    w = gate_world
+    result = w.run("eli", w.fp["eli"], "teams:whoami --user-membership")
+    assert (result.returncode, result.stdout) == (0, b"fancy-users\n"), result.stderr
+    result = w.run("eli", w.fp["eli"], "teams:whoami --format json")
+    assert json.loads(result.stdout)["user-membership"] == "fancy-users"
+    result = w.run("eli", w.fp["eli"], "team:access-report fancy-users --team-owners")
+    assert (result.returncode, result.stdout) == (0, b"camila\n")
+    result = w.run("camila", w.fp["camila"], "teams:destroy fancy-users")
+    assert result.returncode == 64 and b"needs --force" in result.stderr
+    result = w.run("eli", w.fp["eli"], "teams:who-can ruby-app")
+    assert result.returncode == 77 and b"restricted to admins" in result.stderr
+    result = w.run("root-admin", w.fp["root-admin"], "teams:who-can ruby-app git-receive-pack --format json")
+    assert [e["user"] for e in json.loads(result.stdout)] == ["eli", "root-admin"]
+    result = w.run("camila", w.fp["camila"], "teams:destroy --force fancy-users")
+    assert result.returncode == 0, result.stderr
+    assert "fancy-users" not in w.store.load()["teams"]
+    assert w.calls_made() == []
