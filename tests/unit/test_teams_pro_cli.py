@@ -441,3 +441,20 @@ def test_over_the_gate_the_same_fields_flags_and_destroy_rule(gate_world):
     assert result.returncode == 0, result.stderr
     assert "fancy-users" not in w.store.load()["teams"]
     assert w.calls_made() == []
+
+
+def test_whoami_at_the_gate_imports_nothing_heavy():
+    import os
+    import subprocess
+    import sys
+    plugins = os.path.join(os.path.dirname(__file__), "..", "..", "plugins")
+    code = ("import sys; sys.path.insert(0, %r); from module_utils import gate, teamverbs\n"
+            "view = {'admin': False, 'member_of': ['web'], 'owns': []}\n"
+            "for flags in ([], ['--format', 'json'], ['--user-membership']):\n"
+            "    assert teamverbs.execute(None, 'eli', ['teams:whoami'] + flags, view=view)[0] == 0\n"
+            "print(' '.join(sorted(sys.modules)))" % plugins)
+    loaded = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert "module_utils.teamverbs" in loaded
+    for heavy in ("json", "re", "module_utils.state", "module_utils.whocan"):
+        assert heavy not in loaded
