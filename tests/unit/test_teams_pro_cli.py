@@ -458,3 +458,11 @@ def test_whoami_at_the_gate_imports_nothing_heavy():
     assert "module_utils.teamverbs" in loaded
     for heavy in ("json", "re", "module_utils.state", "module_utils.whocan"):
         assert heavy not in loaded
+
+
+def test_the_host_plugin_s_help_names_every_verb_of_the_registry():
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "dokku_teams", "templates", "commands.j2")
+    with open(path) as handle:
+        helped = set(line.split()[0].rstrip(",") for line in handle if line.startswith("    teams:"))
+    assert helped == set("teams:" + verb for verb in commands.teams_verbs())
