@@ -134,11 +134,10 @@ def execute(store, actor, words, admin=False, view=None, confirm=None):
             from . import whocan
             _need(verb, args, 1, 2)
             return 0, whocan.render(whocan.who_can(store.load(), *args), args, parsed.as_json), ""
-        err = ""
         if verb == "destroy":
-            err = _confirm_destroy(store, actor, admin, args, parsed.force, confirm)
+            _confirm_destroy(store, actor, admin, args, parsed.force, confirm)
         message = _change(store, actor, admin, verb, args)
-        return 0, message + "\n", err
+        return 0, message + "\n", ""
     except _Answer as answer:
         return answer.code, "", "!     %s\n" % answer.message
     except DokkuTeamsError as error:
@@ -151,7 +150,7 @@ def _confirm_destroy(store, actor, admin, args, force, confirm):
     the actor may see (``_change`` checks the rest under the lock)."""
     _need("destroy", args, 1, 1)
     if force:
-        return ""
+        return
     if confirm is None:
         raise _Answer(EX_MALFORMED, "teams:destroy %s needs --force when there is no terminal to confirm on" % args[0])
     team = args[0]
@@ -159,7 +158,6 @@ def _confirm_destroy(store, actor, admin, args, force, confirm):
     answer = confirm(team)
     if answer != team:
         raise _Answer(1, "Confirmation did not match test. Aborted.")
-    return ""
 
 
 def terminal_confirm(team, stdin=None, stdout=None, stderr=None):
