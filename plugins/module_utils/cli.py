@@ -30,7 +30,11 @@ Teams (Dokku Pro's verbs; plural spellings such as teams:members-add work too):
   teams:command-add TEAM COMMAND...          teams:command-remove TEAM COMMAND...
   teams:app-add TEAM APP...                  teams:app-remove TEAM APP...
   teams:service-add TEAM TYPE NAME           teams:service-remove TEAM TYPE NAME
-  teams:whoami [--format json]               teams:whois USER [--format json]
+  teams:whoami [--FIELD] [--format json]     teams:whois USER [--FIELD] [--format json]
+  teams:team-report TEAM [--team-FIELD]      (one field flag prints that value; see README)
+  teams:destroy TEAM [--force]               (asks for the team's name on a terminal)
+  who-can APP [COMMAND] [--format json]      every user who may act on APP (run COMMAND on it),
+                                             and through which team (also teams:who-can)
 Users:
   user:add USER [--from PATTERN]... [KEY...]   (no KEY: one key a line on stdin)
   user:remove USER          user:list [--format json]
@@ -137,7 +141,10 @@ def cmd_init(ctx, args):
 
 def cmd_teams(ctx, verb, args):
     from . import teamverbs
-    code, out, err = teamverbs.execute(_store(ctx), "root", [verb] + args, admin=True)
+    # teams:destroy asks for the team's name on a terminal (dokku teams:destroy at the console
+    # reaches here through sudo with the terminal); elsewhere it needs --force.
+    confirm = teamverbs.terminal_confirm if sys.stdin is not None and sys.stdin.isatty() else None
+    code, out, err = teamverbs.execute(_store(ctx), "root", [verb] + args, admin=True, confirm=confirm)
     sys.stdout.write(out)
     sys.stderr.write(err)
     return code
@@ -484,6 +491,8 @@ def _dispatch(ctx, command, args):
     prefix, colon, verb = command.partition(":")
     if colon and prefix in ("teams", "team"):
         return cmd_teams(ctx, command, args)
+    if command == "who-can":
+        return cmd_teams(ctx, "teams:who-can", args)
     if colon and prefix in ("user", "users"):
         return cmd_user(ctx, verb, args)
     if colon and prefix == "app":

@@ -45,6 +45,10 @@ TOKENs:
     do:HANDLER        how the gate carries it out: exec (default), listing, spool, record, teams
     who:WHO           teams verbs: anyone, owner, admin
 
+A teams row types its options (``--format``, ``--force``) and, with ``@report-flag?``, says the
+verb takes one field flag (``--username``, ``--team-apps``: ``teamverbs`` knows the fields); its
+other words are team, user, app and command names, which the state checks.
+
 Everything a row does not type is admin-only: an unknown command, an option, a property, one
 positional word too many. A value that fails its type is malformed. (The gate finds one row in
 the text instead of parsing the table: its start-up cost does not grow with the registry.)

@@ -278,14 +278,15 @@ class Gate(object):
         notes = []
         admin = bool(self.view["admin"])
         if admin or not teamverbs.writes(words):
-            code, out, err = teamverbs.execute(store.Store(self.state_dir), self.user, words, admin, notes)
+            code, out, err = teamverbs.execute(store.Store(self.state_dir), self.user, words, admin, notes,
+                                               view=self.view)
         else:
             from . import writebudget
             try:
                 writebudget.take(self.state_dir, self.user)
                 with writebudget.lane(self.state_dir):
                     code, out, err = teamverbs.execute(store.Store(self.state_dir, lock_timeout=OWNER_LOCK_SECONDS),
-                                                       self.user, words, admin, notes)
+                                                       self.user, words, admin, notes, view=self.view)
             except DokkuTeamsError as error:
                 code, out, err = error.code, "", "!     %s\n" % error.message
         outcome = "allow" if code == 0 else "malformed" if code == EX_MALFORMED else \

@@ -495,15 +495,15 @@ docker:pull            form
 docker:tag             form
 docker:version         form
 # ---- teams verbs ----
-teams:whoami           teams who:anyone
-teams:whois            teams who:anyone
-teams:list             teams who:anyone
-teams:team-report      teams who:anyone
+teams:whoami           teams who:anyone --format=choice:json|stdout @report-flag?
+teams:whois            teams who:anyone --format=choice:json|stdout @report-flag?
+teams:list             teams who:anyone --format=choice:json|stdout
+teams:team-report      teams who:anyone --format=choice:json|stdout @report-flag?
 teams:member-add       teams who:owner
 teams:member-remove    teams who:owner
 teams:owner-add        teams who:owner
 teams:owner-remove     teams who:owner
-teams:destroy          teams who:owner
+teams:destroy          teams who:owner --force
 teams:create           teams who:admin
 teams:command-add      teams who:admin
 teams:command-remove   teams who:admin
@@ -511,6 +511,7 @@ teams:app-add          teams who:admin
 teams:app-remove       teams who:admin
 teams:service-add      teams who:admin
 teams:service-remove   teams who:admin
+teams:who-can          teams who:admin --format=choice:json|stdout
 """
 
 DATASTORE_ROWS = """

@@ -109,9 +109,62 @@ def parse(words):
         for arg in words[1:]:
             if not _TEAMS_ARG.match(arg):
                 raise Malformed("invalid argument %s for %s" % (show(arg), head))
-        request.teams_args = tuple(words[1:])
+        if spec is None:
+            request.teams_args = tuple(words[1:])
+        else:
+            request.teams_args = teams_words(spec, words[1:])[0]
         return request
     return _dokku(words)
+
+
+def _wants_report_flag(spec):
+    return any(kind == "report-flag" for kind, unused_card in spec.positionals)
+
+
+def teams_words(spec, args):
+    """``(positionals, options, field)`` of a teams verb's arguments, typed by its row.
+
+    The one parser of teams options: the gate parses with it before the policy reads the team
+    (``positionals[0]``), and ``teamverbs`` (the CLI, ``dokku teams:*``) after. ``options`` maps
+    an option to its value (``True`` for a switch); ``field`` is the one field flag of a report
+    (``--username``), or ``None``.
+    """
+    positionals = []
+    options = {}
+    field = None
+    takes_field = _wants_report_flag(spec)
+    index = 0
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if not word.startswith("-") or word == "-":
+            positionals.append(word)
+            continue
+        name, eq, value = word.partition("=")
+        option = spec.options.get(name)
+        if option is None:
+            if takes_field and not eq and valuetypes.check("report-flag", word):
+                if field is not None:
+                    raise Malformed("%s takes one field flag" % spec.name)
+                field = word
+                continue
+            raise Malformed("unknown option %s for %s" % (
+                name if _OPTION_NAME.match(name) else show(name), spec.name))
+        canonical, value_type, unused_admin_only = option
+        if value_type is None:
+            if eq:
+                raise Malformed("option %s takes no value" % name)
+            options[canonical] = True
+            continue
+        if not eq:
+            if index >= len(args):
+                raise Malformed("option %s needs a value" % name)
+            value = args[index]
+            index += 1
+        if not valuetypes.check(value_type, value):
+            raise Malformed("option %s takes %s" % (name, valuetypes.describe(value_type)))
+        options[canonical] = value
+    return tuple(positionals), options, field
 
 
 def _git(words):

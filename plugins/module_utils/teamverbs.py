@@ -12,35 +12,26 @@ as if it did not exist.
 
 from __future__ import annotations
 
+from . import commands
 from .errors import DokkuTeamsError, EX_DENIED, EX_MALFORMED, Invalid
 from .jsonlite import dumps
-from .names import ADMIN_TEAM, show
+from .names import ADMIN_TEAM, APP_TEAM_PREFIX, RESERVED_PREFIX, is_app_team, show
 
-# ``teams:whoami`` is the gate's cheapest answer: this module imports ``json`` and ``state``
-# (and so ``re`` and the key parser) only on the verbs that read or change the state.
+# ``teams:whoami`` is the gate's cheapest answer: the gate hands over the caller's compiled view,
+# and this module imports ``json`` and ``state`` (and so ``re`` and the key parser) only on the
+# verbs that read or change the state.
 
-# Dokku Pro's verbs, with the plural spellings it also accepts.
-ALIASES = {
-    "members-add": "member-add", "members-remove": "member-remove",
-    "owners-add": "owner-add", "owners-remove": "owner-remove",
-    "commands-add": "command-add", "commands-remove": "command-remove",
-    "apps-add": "app-add", "apps-remove": "app-remove",
-    "services-add": "service-add", "services-remove": "service-remove",
-    "report": "team-report", "access-report": "team-report",
-}
-VERBS = ("create", "destroy", "list", "member-add", "member-remove", "owner-add", "owner-remove",
-         "command-add", "command-remove", "app-add", "app-remove", "service-add", "service-remove",
-         "team-report", "whoami", "whois")
-ADMIN_VERBS = frozenset(("create", "command-add", "command-remove", "app-add", "app-remove",
-                         "service-add", "service-remove"))
-OWNER_VERBS = frozenset(("member-add", "member-remove", "owner-add", "owner-remove", "destroy"))
-READ_VERBS = frozenset(("whoami", "list", "team-report", "whois"))
+# Who may run a verb is the registry's ``who:`` (registry_rows.py), the one list of the verbs.
+ADMIN_VERBS = frozenset(verb for verb in commands.teams_verbs() if commands.lookup("teams:" + verb).who == "admin")
+OWNER_VERBS = frozenset(verb for verb in commands.teams_verbs() if commands.lookup("teams:" + verb).who == "owner")
+READ_VERBS = frozenset(verb for verb in commands.teams_verbs()
+                       if commands.lookup("teams:" + verb).who == "anyone") | frozenset(("who-can",))
 # Verbs whose first argument is a team (what the audit line's ``team`` field records).
-TEAM_ARG_VERBS = frozenset(VERBS) - frozenset(("list", "whoami", "whois"))
+TEAM_ARG_VERBS = frozenset(commands.teams_verbs()) - frozenset(("list", "whoami", "whois", "who-can"))
 
 USAGE = {
     "create": "teams:create TEAM",
-    "destroy": "teams:destroy TEAM",
+    "destroy": "teams:destroy TEAM [--force]",
     "list": "teams:list [--format json]",
     "member-add": "teams:member-add TEAM USER [USER ...]",
     "member-remove": "teams:member-remove TEAM USER [USER ...]",
@@ -52,10 +43,24 @@ USAGE = {
     "app-remove": "teams:app-remove TEAM APP [APP ...]",
     "service-add": "teams:service-add TEAM SERVICE_TYPE SERVICE_NAME",
     "service-remove": "teams:service-remove TEAM SERVICE_TYPE SERVICE_NAME",
-    "team-report": "teams:team-report TEAM [--format json]",
-    "whoami": "teams:whoami [--format json]",
-    "whois": "teams:whois USER [--format json]",
+    "team-report": "teams:team-report TEAM [--team-FIELD] [--format json]",
+    "whoami": "teams:whoami [--user-FIELD | --username] [--format json]",
+    "whois": "teams:whois USER [--user-FIELD | --username] [--format json]",
+    "who-can": "teams:who-can APP [COMMAND] [--format json]",
 }
+
+# Dokku Pro's report fields, as Dokku's common report prints them (dokku/dokku
+# plugins/common/common.go ReportSingleApp): the flag shows one value, the flag without its
+# dashes is the JSON key, the label is the flag with blanks for dashes. Sorted by flag, like Dokku.
+USER_FLAGS = ("--user-app-membership", "--user-app-ownership", "--user-is-global-admin", "--user-membership",
+              "--user-ownership", "--user-service-membership", "--user-service-ownership", "--username")
+# ``--team-host-escapes`` is this collection's own: the commands the team holds that reach the host.
+TEAM_FLAGS = ("--team-apps", "--team-commands", "--team-host-escapes", "--team-is-internal",
+              "--team-is-internal-app-team", "--team-is-internal-service-team", "--team-members", "--team-name",
+              "--team-owners", "--team-services")
+# This collection grants services through ordinary teams: it has no per-service teams, whose
+# names Dokku Pro reserves (``dokku@service--TYPE-NAME``).
+SERVICE_TEAM_PREFIX = RESERVED_PREFIX + "service--"
 
 
 class _Answer(Exception):
@@ -65,39 +70,31 @@ class _Answer(Exception):
         self.message = message
 
 
+class _Words(object):
+    __slots__ = ("verb", "args", "as_json", "force", "field")
+
+
 def _split(words):
-    """``(verb, positionals, json_output)`` from ``teams:VERB ARGS...``."""
+    """A ``teams:VERB ARGS...`` command, parsed with its registry row (aliases resolved)."""
+    from .request import teams_words
     head = words[0] if words else ""
     prefix, unused_sep, verb = head.partition(":")
     if prefix not in ("teams", "team") or not verb:
         raise _Answer(EX_MALFORMED, "unknown command %s" % show(head))
-    verb = ALIASES.get(verb, verb)
-    if verb not in VERBS:
-        raise _Answer(EX_MALFORMED, "unknown command teams:%s (known: %s)" % (verb, ", ".join(VERBS)))
-    args = list(words[1:])
-    as_json = False
-    positionals = []
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg == "--format" and index + 1 < len(args):
-            as_json = _format(args[index + 1])
-            index += 2
-            continue
-        if arg.startswith("--format="):
-            as_json = _format(arg.partition("=")[2])
-        elif arg.startswith("-"):
-            raise _Answer(EX_MALFORMED, "unknown option %s for teams:%s" % (show(arg), verb))
-        else:
-            positionals.append(arg)
-        index += 1
-    return verb, positionals, as_json
-
-
-def _format(value):
-    if value not in ("json", "stdout", "text"):
-        raise _Answer(EX_MALFORMED, "--format takes json or stdout")
-    return value == "json"
+    spec = commands.lookup(head)
+    if spec is None or spec.scope != "teams":
+        raise _Answer(EX_MALFORMED, "unknown command %s (known: %s)" % (
+            show(head), ", ".join(commands.teams_verbs())))
+    parsed = _Words()
+    parsed.verb = spec.name.partition(":")[2]
+    parsed.args, options, parsed.field = teams_words(spec, list(words[1:]))
+    parsed.args = list(parsed.args)
+    parsed.as_json = options.get("--format") == "json"
+    parsed.force = bool(options.get("--force"))
+    if parsed.field is not None and parsed.as_json:
+        # Dokku's words (plugins/common/common.go, ReportSingleAppInput.Validate).
+        raise _Answer(EX_MALFORMED, "--format flag cannot be specified when specifying an info flag")
+    return parsed
 
 
 def _need(verb, positionals, least, most=None):
@@ -124,7 +121,7 @@ def _verb(words):
     prefix, unused_sep, verb = head.partition(":")
     if prefix not in ("teams", "team"):
         return None
-    return ALIASES.get(verb, verb)
+    return commands.TEAMS_ALIASES.get(verb, verb)
 
 
 def writes(words):
@@ -143,29 +140,68 @@ def team_of(words):
     return None
 
 
-def execute(store, actor, words, admin=False, notes=None):
+def execute(store, actor, words, admin=False, notes=None, view=None, confirm=None):
     """Run one ``teams:*`` command; return ``(exit_code, stdout_text, stderr_text)``.
 
+    ``view`` is the actor's compiled view when the caller has it (the gate): ``teams:whoami``
+    answers from it without loading the state. ``confirm(team)`` asks on a terminal for the
+    team's name before ``teams:destroy``; without it (over SSH) ``--force`` is required.
     Never raises for bad input or refusals: they come back as an exit code and one line.
     ``notes``, a list, receives what the actor is not told but the audit log should say.
     """
     notes = [] if notes is None else notes
     try:
-        verb, args, as_json = _split(list(words))
+        parsed = _split(list(words))
+        verb, args = parsed.verb, parsed.args
         if verb == "whoami":
-            # Needs nothing from the state: answered without loading (and validating) all of it.
             _need(verb, args, 0, 0)
-            return 0, _whoami(actor, admin, as_json), ""
+            return 0, _whoami(store, actor, admin, view, parsed), ""
         if verb in ("list", "team-report", "whois"):
-            return 0, _read(store.load(), actor, admin, verb, args, as_json), ""
+            return 0, _read(store.load(), actor, admin, verb, args, parsed), ""
         if verb in ADMIN_VERBS and not admin:
             raise _Answer(EX_DENIED, "teams:%s is restricted to admins" % verb)
+        if verb == "who-can":
+            from . import whocan
+            _need(verb, args, 1, 2)
+            return 0, whocan.render(whocan.who_can(store.load(), *args), args, parsed.as_json), ""
+        if verb == "destroy":
+            _confirm_destroy(store, actor, admin, args, parsed.force, confirm)
         message = _change(store, actor, admin, verb, args, notes)
         return 0, message + "\n", ""
     except _Answer as answer:
         return answer.code, "", "!     %s\n" % answer.message
     except DokkuTeamsError as error:
         return error.code, "", "!     %s\n" % error.message
+
+
+def _confirm_destroy(store, actor, admin, args, force, confirm):
+    """Dokku's confirmation of a destructive action (dokku/dokku plugins/common/common.go
+    AskForDestructiveConfirmation), with the words of Dokku Pro's teams:destroy. Only for a team
+    the actor may see (``_change`` checks the rest under the lock)."""
+    _need("destroy", args, 1, 1)
+    if force:
+        return
+    if confirm is None:
+        raise _Answer(EX_MALFORMED, "teams:destroy %s needs --force when there is no terminal to confirm on" % args[0])
+    team = args[0]
+    _team_or_opaque(store.load(), actor, admin, team)
+    answer = confirm(team)
+    if answer != team:
+        raise _Answer(1, "Confirmation did not match test. Aborted.")
+
+
+def terminal_confirm(team, stdin=None, stdout=None, stderr=None):
+    """Ask for ``team``'s name on the terminal; the line typed (``None`` at end of input)."""
+    import sys
+    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    stderr.write(" !     WARNING: Potentially Destructive Action\n"
+                 " !     This command will destroy the team %s.\n"
+                 " !     To proceed, type \"%s\"\n" % (team, team))
+    stderr.flush()
+    stdout.write("> ")
+    stdout.flush()
+    line = stdin.readline()
+    return line.rstrip("\n") if line else None
 
 
 def _change(store, actor, admin, verb, args, notes):
@@ -241,66 +277,105 @@ def _owner_adds(tx, current, team, people, role, notes):
         team, role, " ".join(people))
 
 
+def _values(pairs):
+    """``{flag: value}`` for the flags of ``pairs``, every value a string (lists space-delimited)."""
+    out = {}
+    for flag, value in pairs:
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif not isinstance(value, str):
+            value = " ".join(value)
+        out[flag] = value
+    return out
+
+
 def team_report(state, team):
+    """Dokku Pro's team report: ``{flag: value}`` over ``TEAM_FLAGS``."""
     from . import state as statelib
     info = state["teams"][team]
-    return {"team": team, "owners": list(info["owners"]), "members": list(info["members"]),
-            "commands": list(info["commands"]), "apps": list(info["apps"]),
-            "services": [dict(service) for service in info["services"]],
-            "host_escape": sorted(command for name, command in statelib.host_escape_grants(state) if name == team)}
+    return _values((
+        ("--team-apps", info["apps"]), ("--team-commands", info["commands"]),
+        ("--team-host-escapes", sorted(command for name, command in statelib.host_escape_grants(state) if name == team)),
+        ("--team-is-internal", team.startswith(RESERVED_PREFIX)),
+        ("--team-is-internal-app-team", is_app_team(team)),
+        ("--team-is-internal-service-team", team.startswith(SERVICE_TEAM_PREFIX)),
+        ("--team-members", info["members"]), ("--team-name", team), ("--team-owners", info["owners"]),
+        ("--team-services", ["%s:%s" % (service["type"], service["name"]) for service in info["services"]])))
 
 
-def user_report(state, user):
+def _teams_of(state, user):
+    """``(admin, member_of, owns)`` for ``user``, as ``policy.compile_view`` computes them."""
     teams = state["teams"]
-    return {"user": user,
-            "admin": user in teams[ADMIN_TEAM]["members"],
-            "member_of": sorted(name for name, info in teams.items() if user in info["members"]),
-            "owner_of": sorted(name for name, info in teams.items() if user in info["owners"]),
-            "keys": len(state["users"].get(user, {}).get("keys", ()))}
+    return (user in teams.get(ADMIN_TEAM, {}).get("members", ()),
+            sorted(name for name, info in teams.items() if user in info["members"]),
+            sorted(name for name, info in teams.items() if user in info["owners"]))
 
 
-def _read(state, actor, admin, verb, args, as_json):
-    import json
+def user_report(user, admin, member_of, owns):
+    """Dokku Pro's user report: ``{flag: value}`` over ``USER_FLAGS``. App teams are shown as
+    their apps; ordinary teams by name; ``dokku@admin`` as ``User is global admin``."""
+    def apps(names):
+        return sorted(name[len(APP_TEAM_PREFIX):] for name in names if is_app_team(name))
+
+    def ordinary(names):
+        return sorted(name for name in names if not name.startswith(RESERVED_PREFIX))
+
+    def services(names):
+        return sorted(name[len(SERVICE_TEAM_PREFIX):] for name in names if name.startswith(SERVICE_TEAM_PREFIX))
+
+    return _values((
+        ("--user-app-membership", apps(member_of)), ("--user-app-ownership", apps(owns)),
+        ("--user-is-global-admin", bool(admin)), ("--user-membership", ordinary(member_of)),
+        ("--user-ownership", ordinary(owns)), ("--user-service-membership", services(member_of)),
+        ("--user-service-ownership", services(owns)), ("--username", user)))
+
+
+def _read(state, actor, admin, verb, args, parsed):
     if verb == "list":
         _need(verb, args, 0, 0)
         names = sorted(name for name in state["teams"] if _visible(state, actor, admin, name))
-        if as_json:
+        if parsed.as_json:
+            import json
             return json.dumps(names) + "\n"
         return "=====> Teams\n" + "".join(name + "\n" for name in names)
-    if verb == "team-report":
-        _need(verb, args, 1, 1)
-        _team_or_opaque(state, actor, admin, args[0])
-        report = team_report(state, args[0])
-        if as_json:
-            return json.dumps(report, sort_keys=True) + "\n"
-        return _report_text("%s team information" % args[0], [
-            ("Team owners", report["owners"]), ("Team members", report["members"]),
-            ("Team commands", report["commands"]), ("Team apps", report["apps"]),
-            ("Team services", ["%s:%s" % (s["type"], s["name"]) for s in report["services"]]),
-            ("Team host escapes", report["host_escape"])])
     _need(verb, args, 1, 1)
+    if verb == "team-report":
+        _team_or_opaque(state, actor, admin, args[0])
+        return _show("%s team information" % args[0], TEAM_FLAGS, team_report(state, args[0]), parsed)
     user = args[0]
     if not admin and user != actor:
         raise _Answer(EX_DENIED, "teams:whois for another user is restricted to admins")
-    if user not in state["users"] and not (admin and user == actor):
-        raise _Answer(1, "User %s does not exist" % user)
-    report = user_report(state, user)
-    if as_json:
-        return json.dumps(report, sort_keys=True) + "\n"
-    return _report_text("%s user information" % user, [
-        ("User admin", ["true" if report["admin"] else "false"]), ("User teams", report["member_of"]),
-        ("User owns", report["owner_of"]), ("User keys", [str(report["keys"])])])
+    # Like Dokku Pro: a user that does not exist is no error, only has no permissions.
+    member_admin, member_of, owns = _teams_of(state, user)
+    report = user_report(user, member_admin or (admin and user == actor), member_of, owns)
+    return _show("%s user information" % user, USER_FLAGS, report, parsed)
 
 
-def _whoami(actor, admin, as_json):
-    if as_json:
-        return dumps({"user": actor, "admin": admin}) + "\n"
-    return actor + "\n"
+def _whoami(store, actor, admin, view, parsed):
+    if parsed.field == "--username":
+        return actor + "\n"
+    if view is not None and "member_of" in view and "owns" in view:
+        member_admin, member_of, owns = view["admin"], view["member_of"], view["owns"]
+    elif parsed.field is not None and parsed.field not in USER_FLAGS:
+        member_admin, member_of, owns = False, (), ()     # refused by _show before anything is read
+    else:
+        member_admin, member_of, owns = _teams_of(store.load(), actor)
+    report = user_report(actor, admin or member_admin, member_of, owns)
+    return _show("%s user information" % actor, USER_FLAGS, report, parsed)
 
 
-def _report_text(title, rows):
-    width = max(len(label) for label, unused_values in rows) + 2
+def _show(title, flags, report, parsed):
+    """One report as Dokku prints it: every field, one field's value, or JSON."""
+    if parsed.field is not None:
+        if parsed.field not in report:
+            # Dokku's words (plugins/common/common.go ReportSingleApp).
+            raise _Answer(EX_MALFORMED, "Invalid flag passed, valid flags: %s" % ", ".join(flags))
+        return report[parsed.field] + "\n"
+    if parsed.as_json:
+        return dumps(dict((flag[2:], report[flag]) for flag in flags)) + "\n"
+    width = max([len(flag) for flag in flags] + [31])
     lines = ["=====> %s" % title]
-    for label, values in rows:
-        lines.append("       %s%s" % ((label + ":").ljust(width), " ".join(values)))
+    for flag in flags:
+        label = flag[2:].replace("-", " ")
+        lines.append("       %s%s" % ((label[:1].upper() + label[1:] + ":").ljust(width), report[flag]))
     return "\n".join(lines) + "\n"

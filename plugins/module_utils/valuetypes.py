@@ -584,6 +584,16 @@ def t_app(value, ctx=None):
     return APP.match(value)
 
 
+def t_report_flag(value, ctx=None):
+    """One field of a teams report (``--username``, ``--team-apps``): only compared with the
+    report's field names; never one of Dokku's own flags nor an admin-only option."""
+    if not isinstance(value, str) or not value.startswith("--") or not 3 <= len(value) <= 96:
+        return False
+    body = value[2:]
+    return (body[0] in _LOWER and all(c in _LOWER or c in _DIGIT or c == "-" for c in body)
+            and not _dokku_flag(value) and value not in ("--global", "--all", "--all-apps", "--help"))
+
+
 TYPES = {
     "int": t_int, "port": t_port, "bool": t_bool, "size": t_size, "cpus": t_cpus, "word": t_word,
     "proctype": t_proctype, "proctypes": t_proctypes, "scale": t_scale, "domain": t_domain,
@@ -600,6 +610,7 @@ TYPES = {
     "querystring": t_querystring, "bucket": t_bucket, "secret-token": t_secret_token,
     "gpg-key-id": t_gpg_key_id, "cron": t_cron, "config-key": t_config_key, "config-pair": t_config_pair,
     "config-b64": t_config_b64, "env-pair": t_env_pair, "cmdword": t_cmdword, "app": t_app,
+    "report-flag": t_report_flag,
 }
 
 

@@ -17,6 +17,8 @@ description:
   - With O(user) and O(command), returns the decision the gate would take for that user running that
     command over SSH, the same answer as C(dokku-teams check --user USER --format json -- COMMAND).
     Nothing is run.
+  - With O(who_can), returns every user who may act on an app (or run one command on it) and through
+    which team, the same answer as C(dokku-teams who-can APP [COMMAND] --format json).
   - Never changes anything.
 version_added: 0.1.0
 author:
@@ -30,6 +32,21 @@ options:
       - A command as the user would send it over SSH (C(SSH_ORIGINAL_COMMAND)), e.g. V(ps:restart web)
         or V(git-receive-pack 'web'). Requires O(user).
     type: str
+  who_can:
+    description:
+      - Ask who may act on an app. Admins are listed through C(dokku@admin), users who created the app
+        through its app team C(dokku@app--APP). Cannot be combined with O(user).
+    type: dict
+    suboptions:
+      app:
+        description: The app.
+        type: str
+        required: true
+      command:
+        description:
+          - A command, e.g. V(ps:restart) or V(git-receive-pack). Without it, a team counts when it grants the
+            app and any command.
+        type: str
   state_dir:
     description:
       - The dokku-teams state directory.
@@ -72,6 +89,13 @@ EXAMPLES = r"""
     user: alice
     command: ps:restart web
   register: check
+
+- name: Who may restart web, and through which team?
+  dokku_ci.teams.dokku_team_info:
+    who_can:
+      app: web
+      command: ps:restart
+  register: restarters
 
 - name: Fail unless the gate allows it
   ansible.builtin.assert:
@@ -183,6 +207,23 @@ decision:
     services: []
     argv: [/usr/bin/dokku, "ps:restart", web]
     team: web
+who_can:
+  description: Every user who may act on O(who_can.app) (run O(who_can.command) on it), sorted by user.
+  returned: when O(who_can) is given
+  type: list
+  elements: dict
+  contains:
+    user:
+      description: The user's name.
+      type: str
+    admin:
+      description: Whether the user is an admin.
+      type: bool
+    teams:
+      description: Each team that grants it on its own (C(dokku@admin) for an admin).
+      type: list
+      elements: str
+  sample: [{user: alice, admin: false, teams: [web]}, {user: root-admin, admin: true, teams: ["dokku@admin"]}]
 exit_code:
   description: The exit code the gate and C(dokku-teams check) answer with (0 allow, 77 deny, 64 malformed, 75 state).
   returned: when O(user) and O(command) are given
@@ -234,10 +275,11 @@ def main():
     argument_spec = dict(
         user=dict(type="str"),
         command=dict(type="str"),
+        who_can=dict(type="dict", options=dict(app=dict(type="str", required=True), command=dict(type="str"))),
     )
     argument_spec.update(common_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, required_by={"command": ("user",)},
-                           supports_check_mode=True)
+                           mutually_exclusive=[("who_can", "user")], supports_check_mode=True)
     params = module.params
 
     def body():
@@ -251,6 +293,10 @@ def main():
         current, exists = context.snapshot()
         if not exists:
             module.warn("there is no dokku-teams state in %s yet: the policy is empty" % context.state_dir)
+        if params["who_can"] is not None:
+            from ansible_collections.dokku_ci.teams.plugins.module_utils.whocan import who_can
+            module.exit_json(changed=False, who_can=who_can(current, params["who_can"]["app"],
+                                                            params["who_can"]["command"]))
         if user is not None:
             module.exit_json(changed=False, rights=rights(current, user))
         flagged = [{"team": team, "command": command} for team, command in statelib.host_escape_grants(current)]

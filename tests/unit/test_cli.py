@@ -189,9 +189,9 @@ def test_list_and_reports_in_json(policy):
     teams = json.loads(run(policy, "teams:list", "--format", "json").stdout)
     assert teams == ["dokku@admin", "ops", "web"]
     report = json.loads(run(policy, "teams:team-report", "web", "--format", "json").stdout)
-    assert report["owners"] == ["olivia"] and report["apps"] == ["web", "web-api"]
+    assert report["team-owners"] == "olivia" and report["team-apps"] == "web web-api"
     whois = json.loads(run(policy, "teams:whois", "alice", "--format", "json").stdout)
-    assert whois["member_of"] == ["web"] and whois["admin"] is False
+    assert whois["user-membership"] == "web" and whois["user-is-global-admin"] == "false"
     users = json.loads(run(policy, "user:list", "--format", "json").stdout)
     assert [u["user"] for u in users] == ["alice", "bob", "carol", "olivia", "root-admin"]
 
@@ -299,9 +299,12 @@ def test_whoami_answers_without_reading_the_state():
         def load(self):
             raise AssertionError("teams:whoami read the state")
 
-    assert teamverbs.execute(Unreadable(), "alice", ["teams:whoami"]) == (0, "alice\n", "")
-    code, out, err = teamverbs.execute(Unreadable(), "root", ["teams:whoami", "--format", "json"], admin=True)
-    assert code == 0 and json.loads(out) == {"user": "root", "admin": True} and err == ""
+    assert teamverbs.execute(Unreadable(), "alice", ["teams:whoami", "--username"]) == (0, "alice\n", "")
+    # The gate hands over the caller's compiled view: every field comes from it.
+    view = {"admin": False, "member_of": ["web"], "owns": []}
+    code, out, err = teamverbs.execute(Unreadable(), "alice", ["teams:whoami", "--format", "json"], view=view)
+    assert code == 0 and err == "" and json.loads(out)["user-membership"] == "web"
+    assert json.loads(out)["username"] == "alice"
 
 
 def test_doctor_compares_authorized_keys_with_the_state(policy, tmp_path):

@@ -101,3 +101,27 @@ def test_bad_input(policy):
     assert "invalid user name" in policy.run(MODULE, user="Alice")["msg"]
     result = policy.run(MODULE, command="apps:list")
     assert result.get("failed") and "missing parameter(s) required by 'command': user" in result["msg"]
+
+
+def test_who_can(policy):
+    before = policy.snapshot()
+    result = policy.run(MODULE, who_can={"app": "web", "command": "git-receive-pack"})
+    assert result["changed"] is False
+    assert result["who_can"] == [{"user": "alice", "admin": False, "teams": ["web"]},
+                                 {"user": "root-admin", "admin": True, "teams": ["dokku@admin"]}]
+    # bob's ops team grants every app but only storage:mount: he may act on web, not push to it.
+    anything = policy.run(MODULE, who_can={"app": "web"}, check=True)["who_can"]
+    assert [entry["user"] for entry in anything] == ["alice", "bob", "root-admin"]
+    assert anything[1]["teams"] == ["ops"]
+    # olivia owns web but is no member: she is nowhere.
+    assert all(entry["user"] != "olivia" for entry in anything)
+    assert policy.snapshot() == before
+
+
+def test_who_can_bad_input(policy):
+    assert "invalid app name" in policy.run(MODULE, who_can={"app": "Web"})["msg"]
+    assert "does not act on an app" in policy.run(MODULE, who_can={"app": "web", "command": "apps:list"})["msg"]
+    result = policy.run(MODULE, who_can={"app": "web"}, user="alice")
+    assert result.get("failed") and "mutually exclusive" in result["msg"]
+    result = policy.run(MODULE, who_can={"command": "ps:restart"})
+    assert result.get("failed") and "app" in result["msg"]
