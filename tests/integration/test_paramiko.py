@@ -19,7 +19,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
 import labctl  # noqa: E402
-from test_role import keys, work  # noqa: E402,F401  (the same fixtures: a work dir, the example keys)
+import test_role  # noqa: E402
+
+work, keys = test_role.work, test_role.keys  # the same fixtures: a work dir, the example keys
 
 LAB_NAME, LAB_INDEX = "veparamiko", 90
 EXAMPLE_VARS = os.path.join(REPO, "examples", "inventory", "group_vars", "dokku.yml")
@@ -152,7 +154,7 @@ def test_second_run_over_paramiko_changes_nothing(lab, inventory, keys, controll
 def test_policy_modules_and_filters_over_paramiko(lab, inventory, keys, controller, work):
     play = work / "policy.yml"
     play.write_text(POLICY_PLAY)
-    (ok, changed, unreachable, failed), _ = playbook(controller, inventory, keys, str(play))
+    (ok, changed, unreachable, failed), seconds = playbook(controller, inventory, keys, str(play))
     assert (changed, failed) == (1, 0)
     # The module's change reached the host: the gate lets bob push to web now.
     check = labctl.ssh(lab, "dokku-teams check --user bob -- \"git-receive-pack 'web'\"")
