@@ -62,7 +62,11 @@ def main(argv):
         return 2
     work = tempfile.mkdtemp(prefix="li-bench-")
     keys = kit.make_keys(os.path.join(work, "keys"))
-    lab = kit.fresh_lab(LAB, INDEX)
+    try:
+        lab = kit.fresh_lab(LAB, INDEX)
+    except (labctl.LabError, kit.Failed, OSError) as error:
+        print("FAIL: lab %s could not be started: %s" % (LAB, error))
+        return 1
     try:
         inventory = kit.write_inventory(os.path.join(work, "inv"), [lab])
         teams = kit.example_vars()["dokku_teams_teams"] + [

@@ -295,7 +295,7 @@ def canonicalise(read, write, pread, app):
             else:
                 if not data.endswith(b"\0") or data.count(0) != 1:
                     raise Refused("image archive has a malformed GNU long name")
-                pending[header.kind] = tarcanon._text(data, "long name")
+                pending[header.kind] = tarcanon.text_field(data, "long name")
             continue
         pax = pending.pop("pax", {})
         name = pax.get("path", pending.pop("longname", None) or header.name)

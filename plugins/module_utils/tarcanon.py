@@ -74,7 +74,7 @@ def _octal(field, what):
     return int(field[:count], 8)
 
 
-def _text(field, what):
+def text_field(field, what):
     end = field.find(b"\0")
     if end < 0:
         end = len(field)
@@ -140,12 +140,12 @@ def parse_header(block):
     if flag not in kinds:
         raise Refused("image archive has an unsupported tar member type")
     header.kind = kinds[flag]
-    name = _text(block[0:100], "name")
-    prefix = "" if gnu else _text(block[345:500], "name prefix")
+    name = text_field(block[0:100], "name")
+    prefix = "" if gnu else text_field(block[345:500], "name prefix")
     header.name = prefix + "/" + name if prefix else name
-    header.linkname = _text(block[157:257], "link name")
-    _text(block[265:297], "user name")
-    _text(block[297:329], "group name")
+    header.linkname = text_field(block[157:257], "link name")
+    text_field(block[265:297], "user name")
+    text_field(block[297:329], "group name")
     return header
 
 
