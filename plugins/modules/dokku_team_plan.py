@@ -30,11 +30,71 @@ options:
     type: list
     elements: dict
     default: []
+    suboptions:
+      name:
+        description: The user's name.
+        type: str
+        required: true
+      keys:
+        description: SSH public keys, one line each.
+        type: list
+        elements: str
+      from:
+        description: Where the user may log in from.
+        type: list
+        elements: str
+      state:
+        description: V(present) or V(absent).
+        type: str
+        choices: [present, absent]
+        default: present
+      exclusive_keys:
+        description: Whether O(users[].keys) is the user's complete list; defaults to O(exclusive_keys).
+        type: bool
   teams:
     description: The teams, as O(dokku_ci.teams.dokku_team#module:teams).
     type: list
     elements: dict
     default: []
+    suboptions:
+      name:
+        description: The team.
+        type: str
+        required: true
+      state:
+        description: V(present) or V(absent).
+        type: str
+        choices: [present, absent]
+        default: present
+      owners:
+        description: The team's owners (exact list when given).
+        type: list
+        elements: str
+      members:
+        description: The team's members (exact list when given).
+        type: list
+        elements: str
+      commands:
+        description: Commands the members may run (exact list when given).
+        type: list
+        elements: str
+      apps:
+        description: Apps the members may touch (exact list when given).
+        type: list
+        elements: str
+      services:
+        description: Services the members may touch (exact list when given).
+        type: list
+        elements: dict
+        suboptions:
+          type:
+            description: The service type or V(*).
+            type: str
+            required: true
+          name:
+            description: The service name or V(*).
+            type: str
+            required: true
   exclusive_keys:
     description: As O(dokku_ci.teams.dokku_ci_user#module:exclusive_keys).
     type: bool
