@@ -551,7 +551,8 @@ def copy_from_image(app, image, source):
     if r.returncode != 0 or not cid:
         return None
     try:
-        r = subprocess.run(["docker", "container", "cp", "--quiet", "%s:%s" % (cid, source), "-"],
+        # Dokku passes --quiet; the lab's docker client (Debian's 20.10) does not know it
+        r = subprocess.run(["docker", "container", "cp", "%s:%s" % (cid, source), "-"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
         if r.returncode != 0 or not r.stdout:
             return None
