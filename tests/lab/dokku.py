@@ -420,6 +420,9 @@ def cmd_git_hook(p, args):
         unused, newrev, refname = parts
         if refname in ("refs/heads/" + branch, "refs/tags/" + branch):
             rc = git_receive_app(p, app, newrev)
+            if rc == 0:
+                # plugins/git/deploy-source-set (git-push): the source-image property is cleared
+                prop_set(p, "git", app, "source-image", "")
         elif not deploy_branch(p, app, ""):
             pushed = refname.replace("refs/heads/", "", 1).replace("refs/tags/", "", 1)
             print("-----> Set %s as deploy-branch" % pushed)
