@@ -78,6 +78,9 @@ class Docker(object):
     def read(self, app, image, paths):
         """``{path: bytes or None}``: each path's contents inside ``image`` (relative paths: the
         first working directory that holds it)."""
+        if self.inspect(image) is None:
+            # CopyFromImage fails on a missing image and Dokku copies nothing (`|| true`).
+            return dict((path, None) for path in paths)
         workdirs = self._workdirs(image)
         container = self._run(["container", "create", "--label", "com.dokku.app-name=%s" % app, image])
         cid = container.stdout.decode("ascii", "replace").strip()

@@ -159,6 +159,8 @@ def test_apps(converged, keys):
     for app in ("web", "other"):
         r = as_user(converged, keys, "root-admin", "apps:create %s" % app)
         assert r.returncode == 0 or "already" in r.stderr + r.stdout, r.stderr
+    # a lab used before keeps web's source-image from the image deploys below: start from git
+    root(converged, "rm -f /var/lib/dokku/config/git/web/source-image")
 
 
 # ---------------------------------------------------------------- pushes

@@ -420,6 +420,9 @@ def cmd_git_hook(p, args):
         unused, newrev, refname = parts
         if refname in ("refs/heads/" + branch, "refs/tags/" + branch):
             rc = git_receive_app(p, app, newrev)
+            if rc == 0:
+                # plugins/git/deploy-source-set (git-push): the source-image property is cleared
+                prop_set(p, "git", app, "source-image", "")
         elif not deploy_branch(p, app, ""):
             pushed = refname.replace("refs/heads/", "", 1).replace("refs/tags/", "", 1)
             print("-----> Set %s as deploy-branch" % pushed)
@@ -551,7 +554,8 @@ def copy_from_image(app, image, source):
     if r.returncode != 0 or not cid:
         return None
     try:
-        r = subprocess.run(["docker", "container", "cp", "--quiet", "%s:%s" % (cid, source), "-"],
+        # Dokku passes --quiet; the lab's docker client (Debian's 20.10) does not know it
+        r = subprocess.run(["docker", "container", "cp", "%s:%s" % (cid, source), "-"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
         if r.returncode != 0 or not r.stdout:
             return None

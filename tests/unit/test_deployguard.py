@@ -182,6 +182,7 @@ def test_the_docker_reader_against_a_fake_engine(tree, tmp_path):
     docker.chmod(0o755)
     engine = imagefiles.Docker(str(docker))
     assert engine.inspect("nosuch:1") is None
+    assert engine.read("web", "nosuch:1", ["CHECKS"]) == {"CHECKS": None}   # like Dokku: nothing copied
     assert engine.inspect("registry.example.com/x/app:1")[1]
     found = engine.read("web", "registry.example.com/x/app:1", ["CHECKS", "nginx.conf.sigil"])
     assert found == {"CHECKS": b'{{ sh "touch /tmp/pwned" }}\n', "nginx.conf.sigil": None}
