@@ -17,19 +17,12 @@ from module_utils import cmdline
 from module_utils import evaluate as ev
 from module_utils import policy
 from module_utils.errors import Malformed
+from value_cases import STATE, VIEW
 
 OK, DENIED, MALFORMED = 0, 77, 64
 # A value that fails its registry type: malformed for a member, trusted for an admin
 # (request.invalid_reason; the gate still refuses what it cannot read for everyone).
 INVALID = "invalid"
-
-STATE = {"version": 1, "users": {}, "teams": {
-    "dokku@admin": {"owners": [], "members": ["root"], "commands": [], "apps": [], "services": []},
-    "web": {"owners": [], "members": ["alice"], "commands": ["*"], "apps": ["web", "web-api"],
-            "services": [{"type": "postgres", "name": "web-db"}]},
-    "other": {"owners": [], "members": ["bob"], "commands": ["*"], "apps": ["secret"], "services": []},
-}}
-VIEW = policy.compile_view(STATE, "alice", ["SHA256:x"])
 
 CASES = []
 
