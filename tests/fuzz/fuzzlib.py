@@ -38,7 +38,11 @@ FILLER = ("KEY", "KEY=VAL", "A=1", "'hello world'", "\"GREETING=hi there\"", "2"
           "--format", "json", "--format=json", "-n", "-t", "--parallel", "--no-restart", "--force",
           "--global", "--all", "--all-apps", "--trace", "--help", "--", "--app", "-", "''", "X-Y",
           "/etc/passwd", "registry.example.com/a/b:1",
-          "TAG_1", "bash", "-c", "--quiet", "--skip-deploy", "--detach")
+          "TAG_1", "bash", "-c", "--quiet", "--skip-deploy", "--detach",
+          # values of the typed channels (issue 11): the oracle's own VALUE_RULES judge them
+          "restart-policy", "on-failure:5", "'on-failure:1 --privileged'", "PATH=/x", "BASH_ENV=/x", "NODE_ENV=x",
+          "build-dir", "sub/dir", "../..", "wait-to-retire", "'x[$(id)]'", "--process-type", "'../x'",
+          "'--label=x'", "--label-file=/x", "'.*|e id;#'", "www.example.com")
 
 # ---- the oracle: the SPEC's words, not the code's tables
 
@@ -77,7 +81,8 @@ OWNER_VERBS = frozenset(("member-add", "member-remove", "owner-add", "owner-remo
 
 
 def oracle_escape(command):
-    return (command.startswith("docker-options:") or command in ESCAPES
+    # docker-options:report/list print the app's own options (docker-options/report.go): no escape.
+    return (command in ("docker-options:add", "docker-options:remove", "docker-options:clear") or command in ESCAPES
             or (command.partition(":")[0] in TYPES and command.endswith(":backup-schedule")))
 
 
@@ -85,6 +90,42 @@ def oracle_admin_only(command):
     return (command in ADMIN_EXACT or command.startswith(("events", "plugin:", "ssh-keys:", "trace:",
                                                           "logs:vector-"))
             or (command.startswith("domains:") and command.endswith("-global")))
+
+
+# The oracle's own small model of typed values (issue 11), written from Dokku's source and not
+# from valuetypes.py: for these commands the word after PROPERTY (or after the option, or every
+# KEY=VALUE) must match, or the command must not be allowed.
+_INT = re.compile(r"[0-9]{1,9}\Z")
+_RELPATH = re.compile(r"(?!/|-)(?!.*(^|/)\.\.?(/|$))[A-Za-z0-9._/-]{1,255}\Z")
+VALUE_RULES = {
+    ("ps:set", "restart-policy"): re.compile(r"(no|always|unless-stopped|on-failure(:[0-9]{1,4})?)\Z"),  # ps/triggers.go:57
+    ("checks:set", "wait-to-retire"): _INT,                 # scheduler-docker-local/internal-functions:250-262
+    ("builder:set", "build-dir"): _RELPATH,                 # builder/triggers.go:70-100
+    ("resource:limit", "--process-type"): re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}\Z"),  # resource/resource.go:77-79
+}
+_DOMAIN = re.compile(r"(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
+# Config keys Dokku's host shell reads after eval config_export (builder-*/builder-build): a sample.
+_HOST_KEYS = re.compile(r"(PATH|HOME|IFS|ENV|PS4|SHELLOPTS|IMAGE|APP|USER|BASH.*|DOKKU_.*|DOCKER_.*|LD_.*|GIT_(?!REV\Z).*)\Z")
+
+
+def oracle_values_ok(command, words):
+    """Whether the typed words of an allowed command pass the oracle's own rules."""
+    for index, word in enumerate(words[:-1]):
+        rule = VALUE_RULES.get((command, word))
+        if rule is not None and not rule.match(words[index + 1]):
+            return False
+    if command in ("domains:add", "domains:set", "domains:remove"):
+        return all(_DOMAIN.match(word) for word in words[2:])
+    if command == "config:set":
+        for word in words[2:]:
+            key, eq, _value = word.partition("=")
+            if eq and not word.startswith("-") and (not re.match(r"[A-Z][A-Z0-9_]*\Z", key) or _HOST_KEYS.match(key)):
+                return False
+    if command not in PASSTHROUGH:
+        # parse_args reads --trace/--app anywhere; scheduler-run copies --label* words (common/functions:479-525)
+        if any(w.startswith("--label") or w.partition("=")[0] in ("--trace", "--app") for w in words[1:]):
+            return False
+    return True
 
 
 def oracle_glob(pattern, text):
@@ -153,6 +194,10 @@ def check(view, raw):
         # enter <app> ...), whatever its name: apps outside the generator's pool count too.
         checked = _through_app(words)
     assert not any(w.partition("=")[0] in ADMIN_OPTS for w in checked), "admin option allowed: %r" % raw
+    plain = words[1:] if words[:1] == ["dokku"] else words
+    if plain[:1] == ["--app"] and len(plain) >= 3:
+        plain = [plain[2], plain[1]] + plain[3:]
+    assert oracle_values_ok(command, plain), "a value failing its type allowed: %r" % raw
     # what the command touches, by the generator's pools (new apps need no grant)
     apps, services = tokens_of(words, command)
     if command in TOUCH_NOTHING or (command.partition(":")[0] in TYPES and command.endswith(":list")):

@@ -25,7 +25,8 @@ def test_oracle_catches_a_wrong_allow():
     from module_utils.policy import Decision
 
     view = {"version": 1, "user": "alice", "admin": False, "fingerprints": [], "owns": [], "member_of": ["web"],
-            "teams": [{"team": "web", "commands": ["config:*", "docker-options:*"], "apps": ["web"],
+            "teams": [{"team": "web", "commands": ["config:*", "docker-options:*", "ps:*", "domains:*", "builder:*"],
+                       "apps": ["web"],
                        "all_apps": False, "services": []}]}
     real = ev.decide
 
@@ -33,7 +34,9 @@ def test_oracle_catches_a_wrong_allow():
         return Decision(True, "granted by nobody", request, ["/usr/bin/dokku"] + list(request.argv), "web")
     ev.decide = lenient
     try:
-        for raw in ("config:get api KEY", "docker-options:add web deploy -v", "events:on", "config:set --global A=1"):
+        for raw in ("config:get api KEY", "docker-options:add web deploy -v", "events:on", "config:set --global A=1",
+                    "config:set web PATH=/x", "ps:set web restart-policy 'on-failure:1 --privileged'",
+                    "domains:remove web '.*|e id;#'", "builder:set web build-dir ../.."):
             try:
                 fuzzlib.check(view, raw)
             except AssertionError:
@@ -50,6 +53,8 @@ def test_oracle_places_the_app_of_a_run_command_line_by_position():
     command line for the container, not an admin option; `run --global web` is refused."""
     view = {"version": 1, "user": "alice", "admin": False, "fingerprints": [], "owns": [], "member_of": ["ops"],
             "teams": [{"team": "ops", "commands": ["run"], "apps": [], "all_apps": True, "services": []}]}
-    assert fuzzlib.check(view, "run 2 --global").allowed
+    assert fuzzlib.check(view, "run 2 ls --global").allowed
+    # options right after the app are still parsed (enter's --container-id): admin-only here
+    assert not fuzzlib.check(view, "run 2 --global").allowed
     assert fuzzlib.check(view, "--app web run ls --all").allowed
     assert not fuzzlib.check(view, "run --global web").allowed

@@ -17,22 +17,22 @@ from module_utils import cmdline
 from module_utils import evaluate as ev
 from module_utils import policy
 from module_utils.errors import Malformed
+from value_cases import STATE, VIEW
 
 OK, DENIED, MALFORMED = 0, 77, 64
-
-STATE = {"version": 1, "users": {}, "teams": {
-    "dokku@admin": {"owners": [], "members": ["root"], "commands": [], "apps": [], "services": []},
-    "web": {"owners": [], "members": ["alice"], "commands": ["*"], "apps": ["web", "web-api"],
-            "services": [{"type": "postgres", "name": "web-db"}]},
-    "other": {"owners": [], "members": ["bob"], "commands": ["*"], "apps": ["secret"], "services": []},
-}}
-VIEW = policy.compile_view(STATE, "alice", ["SHA256:x"])
+# A value that fails its registry type: malformed for a member, trusted for an admin
+# (request.invalid_reason; the gate still refuses what it cannot read for everyone).
+INVALID = "invalid"
 
 CASES = []
 
 
 def case(raw, code, name=None):
     CASES.append(pytest.param(raw, code, id=name or ascii(raw)[:90]))
+
+
+def _member_code(code):
+    return MALFORMED if code == INVALID else code
 
 
 # --- quoting ----------------------------------------------------------------------------------
@@ -157,9 +157,12 @@ for raw, code in [
     ("git-receive-pack web.git", DENIED), ("git-receive-pack 'web.git'", DENIED),
     ("git-receive-pack 'secret'", DENIED), ("git-receive-pack '/secret'", DENIED),
     ("git-upload-pack '/web'", OK), ("git-receive-pack web extra", MALFORMED),
-    ("certs:add web /etc/ssl/private/key.pem", MALFORMED), ("config:import web /etc/shadow", MALFORMED),
-    ("storage:mount web /:/host", DENIED), ("git:from-archive web file:///etc/passwd", DENIED),
-    ("git:sync web /root", DENIED), ("/usr/bin/dokku ps:restart web", MALFORMED),
+    # certs:add CRT KEY copies host files (certs/internal-functions:26-27): more words are admin-only;
+    # config:import reads a host file (config/environment.go:332-343): admin-only.
+    ("certs:add web /etc/ssl/private/key.pem", DENIED), ("config:import web /etc/shadow", DENIED),
+    # git:from-archive/git:sync take an http(s) URL even under their literal grant (git-from-archive:16-22).
+    ("storage:mount web /:/host", DENIED), ("git:from-archive web file:///etc/passwd", INVALID),
+    ("git:sync web /root", INVALID), ("/usr/bin/dokku ps:restart web", MALFORMED),
     ("../../bin/sh", MALFORMED), ("/bin/sh -c id", MALFORMED), ("sh", DENIED),
 ]:
     case(raw, code)
@@ -175,11 +178,11 @@ for raw, code in [
     ("ps:restart -- web", MALFORMED), ("config:set web -- A=1", MALFORMED), ("--", MALFORMED),
     ("ps:restart --parallel", MALFORMED), ("logs web -n", MALFORMED), ("apps:destroy --force=yes web", MALFORMED),
     ("ps:restart --all=false web", DENIED), ("ps:restart --GLOBAL web", DENIED), ("ps:restart web --trace", MALFORMED),
-    ("ps:restart web --trace=1", MALFORMED), ("ps:restart web --help=x", MALFORMED), ("ps:restart web -", OK),   # '-' is a process name
-    ("ps:restart '--a\tb' web", DENIED), ("run web ls --help", MALFORMED), ("enter web --container-id abc", DENIED),
+    ("ps:restart web --trace=1", MALFORMED), ("ps:restart web --help=x", MALFORMED), ("ps:restart web -", INVALID),   # a process type starts with a letter or digit
+    ("ps:restart '--a\tb' web", DENIED), ("run web ls --help", MALFORMED), ("enter web --container-id abc", INVALID),
     ("nginx:set web access-log-path /etc/shadow", DENIED), ("--trace ps:restart web", MALFORMED),
     ("dokku --trace ps:restart web", MALFORMED), ("dokku", MALFORMED), ("dokku ''", MALFORMED),
-    ("dokku dokku ps:restart web", MALFORMED), ("builds:prune --all-apps", DENIED),
+    ("dokku dokku ps:restart web", DENIED),   # 'dokku' is no command the registry knows: admin-only ("builds:prune --all-apps", DENIED),
 ]:
     case(raw, code)
 
@@ -189,19 +192,19 @@ for raw, code in [
     ("docker tag dokku/web:1 dokku/Secret:1", MALFORMED), ("docker tag dokku/web:1 dokku/web:1 x", MALFORMED),
     ("docker-over-ssh pull 'dokku/web:1 '", MALFORMED), ("docker-over-ssh pull dokku/web:1;id", MALFORMED),
     ("docker-over-ssh pull dokku/secret:1", DENIED), ("docker-over-ssh pull dokku/web:-1", MALFORMED),
-    ("git:from-image web docker.io/dokku/secret:1", MALFORMED), ("git:from-image web DOKKU/web:1", MALFORMED),
-    ("git:from-image web index.docker.io/dokku/secret:1", MALFORMED),
-    ("git:from-image web registry-1.docker.io/dokku/secret:1", MALFORMED),
-    ("git:from-image web Docker.IO/dokku/secret:1", MALFORMED), ("git:from-image web dokku//secret:1", MALFORMED),
-    ("git:from-image web dokku/secret", MALFORMED), ("git:from-image web dokku/web:1@sha256:abc", MALFORMED),
+    ("git:from-image web docker.io/dokku/secret:1", INVALID), ("git:from-image web DOKKU/web:1", INVALID),
+    ("git:from-image web index.docker.io/dokku/secret:1", INVALID),
+    ("git:from-image web registry-1.docker.io/dokku/secret:1", INVALID),
+    ("git:from-image web Docker.IO/dokku/secret:1", INVALID), ("git:from-image web dokku//secret:1", INVALID),
+    ("git:from-image web dokku/secret", INVALID), ("git:from-image web dokku/web:1@sha256:abc", INVALID),
     ("git:from-image web registry.example.com/team/web:v1", OK),
-    ("git:from-image web 'registry.example.com/team/web:v1 '", MALFORMED),
-    ("git:from-image web registry..example.com/x:1", MALFORMED), ("git:from-image web :1", MALFORMED),
-    ("git:from-image web registry.example.com:99999/x:1", MALFORMED),
-    ("git:from-image web registry.example.com:0/x:1", MALFORMED),
+    ("git:from-image web 'registry.example.com/team/web:v1 '", INVALID),
+    ("git:from-image web registry..example.com/x:1", INVALID), ("git:from-image web :1", INVALID),
+    ("git:from-image web registry.example.com:99999/x:1", INVALID),
+    ("git:from-image web registry.example.com:0/x:1", INVALID),
     ("git:from-image web registry.example.com:5000/x:1", OK),
     ("git:from-image secret registry.example.com/x:1", DENIED),
-    ("git:load-image web dokku/secret:1", MALFORMED), ("git:load-image web dokku/web:1", OK),
+    ("git:load-image web dokku/secret:1", INVALID), ("git:load-image web dokku/web:1", OK),
     ("docker version; id", MALFORMED), ("docker tag", MALFORMED),
 ]:
     case(raw, code)
@@ -237,6 +240,7 @@ def test_there_are_enough_cases():
 @pytest.mark.parametrize("raw,code", CASES)
 def test_hostile_command(raw, code):
     raw_bytes, raw_text = _texts(raw)
+    code = _member_code(code)
     for form in (raw_bytes, raw_text):
         decision = ev.evaluate(VIEW, form)
         assert decision.code == code, decision.reason
@@ -269,7 +273,10 @@ def test_split_command_bytes_and_str_agree(raw, code):
 def test_admin_never_gets_past_a_malformed_command(raw, code):
     admin = policy.compile_view(STATE, "root", [])
     decision = ev.evaluate(admin, raw)
-    if code == MALFORMED:
+    if code == INVALID:
+        # the gate reads it; only the value's type fails, and admins are trusted with values
+        assert decision.code == OK and ev.evaluate(VIEW, raw).request.invalid_reason
+    elif code == MALFORMED:
         assert decision.code == MALFORMED
     else:
         assert decision.code in (OK, MALFORMED) and decision.code != DENIED

@@ -6,22 +6,16 @@ gate lets through. Line numbers are dokku/dokku-postgres's; common-functions and
 generated and identical in dokku-redis, dokku-mysql and dokku-mongo."""
 from __future__ import annotations
 import copy
-import pytest
-from module_utils import evaluate as ev
-from module_utils import policy
 
-OK, DENIED, MALFORMED = 0, 77, 64
-STATE = {"version": 1, "users": {}, "teams": {
-    "dokku@admin": {"owners": [], "members": ["root"], "commands": [], "apps": [], "services": []},
-    "web": {"owners": [], "members": ["alice"], "commands": ["*"], "apps": ["web", "web-api"],
-            "services": [{"type": "postgres", "name": "web-db"}]},
-    "other": {"owners": [], "members": ["bob"], "commands": ["*"], "apps": ["secret"], "services": []},
-}}
-VIEW = policy.compile_view(STATE, "alice", ["SHA256:x"])
+import pytest
+
+from module_utils.policy import compile_view
+from value_cases import DENIED, MALFORMED, OK, STATE, code_of
+
 # backup-schedule is a literal-only host escape: a team gets it only by naming it.
 STATE_LITERAL = copy.deepcopy(STATE)
 STATE_LITERAL["teams"]["web"]["commands"] = ["*", "postgres:backup-schedule"]
-VIEW_LITERAL = policy.compile_view(STATE_LITERAL, "alice", ["SHA256:x"])
+VIEW_LITERAL = compile_view(STATE_LITERAL, "alice", ["SHA256:x"])
 
 CF = "common-functions:"
 F = "functions:"
@@ -183,9 +177,9 @@ LITERAL_CASES = [
 
 @pytest.mark.parametrize("raw,code,source", CASES, ids=[c[0][:80] for c in CASES])
 def test_value(raw, code, source):
-    assert ev.evaluate(VIEW, raw).code == code
+    assert code_of(raw) == code
 
 
 @pytest.mark.parametrize("raw,code,source", LITERAL_CASES, ids=[c[0][:80] for c in LITERAL_CASES])
 def test_value_literal_grant(raw, code, source):
-    assert ev.evaluate(VIEW_LITERAL, raw).code == code
+    assert code_of(raw, VIEW_LITERAL) == code
