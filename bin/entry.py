@@ -14,7 +14,8 @@ plus its imports, so nothing here imports more than ``os`` and ``sys``.
 import os
 import sys
 
-PROGRAMS = {"gate": "gate", "dokku-teams-gate": "gate", "dokku-teams": "cli", "dokku-ci-user": "compat"}
+PROGRAMS = {"gate": "gate", "dokku-teams-gate": "gate", "dokku-teams": "cli", "dokku-ci-user": "compat",
+            "dokku-teams-auth": "auth"}
 
 
 def _refuse(message, code):
@@ -43,6 +44,8 @@ def _start():
             from module_utils.gate import main
         elif program == "compat":
             from module_utils.compat import main
+        elif program == "auth":
+            from module_utils.dokkuauth import main
         else:
             from module_utils.cli import main
     except BaseException:  # pylint: disable=broad-except
