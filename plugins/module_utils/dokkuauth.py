@@ -197,7 +197,8 @@ def _listing_decision(view, words, output_filter):
 # -- the root program ---------------------------------------------------------------------------
 
 USAGE = ("usage: dokku-teams-auth user-auth|user-auth-app|user-auth-service|teams [--fingerprint=FP]"
-         " [--app=APP] [--trace=T] [--flags=FLAGS] [--command=CMD] -- SSH_USER SSH_NAME ARGS...")
+         " [--app=APP] [--trace=T] [--flags=FLAGS] [--command=CMD] -- SSH_USER SSH_NAME ARGS...;"
+         " dokku-teams-auth enable|sync-keys|adopted [--config=FILE]")
 _OPTIONS = {"--fingerprint": "fingerprint", "--app": "app", "--trace": "trace", "--flags": "flags",
             "--command": "command", "--config": "config"}
 
@@ -309,6 +310,15 @@ def _print(lines):
 
 def run(argv):
     """Exit code of one call; the answer goes to stdout (listings) or stderr (refusals)."""
+    if argv[:1] in (["enable"], ["sync-keys"], ["adopted"]):
+        # root's own steps (the role): Dokku's ssh-keys users and the state, see dokkukeys
+        from . import dokkukeys
+        config = argv[1].partition("=")[2] if argv[1:2] and argv[1].startswith("--config=") else None
+        if len(argv) > (2 if config else 1):
+            raise Malformed(USAGE)
+        code, line = dokkukeys.main(argv[0], gateconfig.load(config or gateconfig.DEFAULT_PATH))
+        _print([line])
+        return code
     action, context, args, config_path = parse_argv(argv)
     if not context.restricted:
         if action == "teams":

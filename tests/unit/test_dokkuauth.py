@@ -10,6 +10,7 @@ Dokku's source; the split of non-git commands is the real ``xargs -n 1``, as in 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -17,7 +18,7 @@ import pytest
 
 import test_hostile_input as hostile
 from gate_helpers import World, key_fp
-from module_utils import cmdline, dokkuauth
+from module_utils import cmdline, dokkuauth, dokkukeys
 from module_utils import evaluate as ev
 from module_utils import policy
 from module_utils.errors import Malformed
@@ -351,3 +352,59 @@ def test_teams_verbs_run_as_the_caller(world, capfd):
 def test_bad_arguments(argv):
     with pytest.raises(Malformed):
         dokkuauth.parse_argv(argv)
+
+
+# --- enabling, and Dokku's ssh-keys ---------------------------------------------------------------
+
+def _sshcommand_line(name, key, home):
+    # what sshcommand acl-add appends (dokku/sshcommand sshcommand:201), built independently
+    fp = dokkukeys.parse_key(key).fingerprint
+    return ('command="FINGERPRINT=%s NAME=\\"%s\\" `cat %s/.sshcommand` $SSH_ORIGINAL_COMMAND",'
+            'no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding %s' % (fp, name, home, key))
+
+
+def test_enable_adopts_ssh_keys_users_once_and_sync_keeps_foreign_lines(world, capfd):
+    from gate_helpers import make_key
+    os.makedirs(os.path.join(world.home, ".ssh"))
+    path = os.path.join(world.home, ".ssh", "authorized_keys")
+    dave, erin, alice = make_key("dave")[0], make_key("erin")[0], make_key("alice")[0]
+    with open(path, "w") as handle:
+        handle.write("# a comment\n" + _sshcommand_line("dave", dave, world.home) + "\n"
+                     + _sshcommand_line("alice", alice, world.home) + "\n"
+                     + "ssh-ed25519 AAAAnotaline\n")
+    assert dokkuauth.run(["enable", "--config=%s" % world.config]) == 0
+    assert capfd.readouterr().out == "Adopted as admins: dave\n"
+    state = world.store.load()
+    assert "dave" in state["teams"]["dokku@admin"]["members"]
+    assert "alice" not in state["teams"]["dokku@admin"]["members"]
+    assert state["users"]["dave"]["keys"] == [dokkukeys.parse_key(dave).line]
+    with open(path, "a") as handle:
+        handle.write(_sshcommand_line("erin", erin, world.home) + "\n")
+    assert dokkuauth.run(["enable", "--config=%s" % world.config]) == 0
+    assert capfd.readouterr().out == "Nothing to adopt\n"
+    assert "erin" not in world.store.load()["users"]
+    assert dokkuauth.run(["adopted", "--config=%s" % world.config]) == 0
+    assert json.loads(capfd.readouterr().out) == [{"name": "dave", "keys": [dokkukeys.parse_key(dave).line]}]
+    # sync: every state user's keys, erin's hand-made line kept, the junk line kept
+    assert dokkuauth.run(["sync-keys", "--config=%s" % world.config]) == 0
+    assert capfd.readouterr().out == "Changed\n"
+    users = dokkukeys.read_users(path)
+    assert set(users) == {"alice", "bob", "root-admin", "dave", "erin"}
+    with open(path) as handle:
+        text = handle.read()
+    assert "ssh-ed25519 AAAAnotaline\n" in text and _sshcommand_line("erin", erin, world.home) in text
+    assert _sshcommand_line("bob", make_key("bob")[0], world.home) + "\n" in text
+    assert dokkuauth.run(["sync-keys", "--config=%s" % world.config]) == 0
+    assert capfd.readouterr().out == "Unchanged\n"
+    # a removed user's lines go
+    world.change(dokkukeys.statelib.remove_user, "bob")
+    dokkuauth.run(["sync-keys", "--config=%s" % world.config])
+    assert "bob" not in dokkukeys.read_users(path)
+
+
+def test_parse_line_refuses_what_is_not_sshcommands():
+    from gate_helpers import make_key
+    key = make_key("x")[0]
+    assert dokkukeys.parse_line(_sshcommand_line("x", key, "/home/dokku")) == ("x", dokkukeys.parse_key(key).line)
+    for line in (key, 'command="other" ' + key, "", 'command="FINGERPRINT=a NAME=\\"x\\" y",opts junk'):
+        assert dokkukeys.parse_line(line) is None
