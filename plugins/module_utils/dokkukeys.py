@@ -29,7 +29,7 @@ import os
 from . import fsutil, state as statelib, store as storelib
 from .errors import Invalid, StateError
 from .names import ADMIN_TEAM, USER
-from .sshkeys import parse_key
+from .sshkeys import check_from, parse_key
 
 ADOPTED_FILE = "dokku-users.adopted"
 MANAGED_FILE = "dokku-ssh-keys.managed"
@@ -61,10 +61,13 @@ def parse_line(line):
         return None
 
 
-def render_line(name, key, home):
+def render_line(name, key, home, from_list=()):
+    """sshcommand's line for ``key`` of ``name``; a user's ``from`` list is kept as sshd's
+    ``from=`` option, as on the ci account's line (without it dokku@ would ignore it)."""
     key = parse_key(key)
+    options = OPTIONS + (',from="%s"' % ",".join(check_from(list(from_list))) if from_list else "")
     return 'command="FINGERPRINT=%s NAME=\\"%s\\" `cat %s/.sshcommand` $SSH_ORIGINAL_COMMAND",%s %s' % (
-        key.fingerprint, name, home, OPTIONS, key.line)
+        key.fingerprint, name, home, options, key.line)
 
 
 def read_users(path):
@@ -145,7 +148,7 @@ def sync(store, authorized_keys, home):
             kept.append(line)
     for name in sorted(state["users"]):
         for key in state["users"][name]["keys"]:
-            kept.append(render_line(name, key, home))
+            kept.append(render_line(name, key, home, state["users"][name]["from"]))
     after = "".join(line + "\n" for line in kept)
     fsutil.atomic_write(managed_path, ("\n".join(sorted(state["users"])) + "\n").encode("ascii"), 0o600)
     if after == before:

@@ -396,6 +396,14 @@ def test_enable_adopts_ssh_keys_users_once_and_sync_keeps_foreign_lines(world, c
     assert _sshcommand_line("bob", make_key("bob")[0], world.home) + "\n" in text
     assert dokkuauth.run(["sync-keys", "--config=%s" % world.config]) == 0
     assert capfd.readouterr().out == "Unchanged\n"
+    # a user's from list stays an sshd restriction at dokku@ too
+    world.change(dokkukeys.statelib.set_user_from, "alice", ["10.0.0.0/8"])
+    dokkuauth.run(["sync-keys", "--config=%s" % world.config])
+    capfd.readouterr()
+    with open(path) as handle:
+        alice_line = [line for line in handle if 'NAME=\\"alice\\"' in line]
+    assert alice_line and ',from="10.0.0.0/8" ssh-ed25519 ' in alice_line[0]
+    assert dokkukeys.read_users(path)["alice"] == [dokkukeys.parse_key(alice).line]
     # a removed user's lines go
     world.change(dokkukeys.statelib.remove_user, "bob")
     dokkuauth.run(["sync-keys", "--config=%s" % world.config])
