@@ -416,3 +416,61 @@ def test_parse_line_refuses_what_is_not_sshcommands():
     assert dokkukeys.parse_line(_sshcommand_line("x", key, "/home/dokku")) == ("x", dokkukeys.parse_key(key).line)
     for line in (key, 'command="other" ' + key, "", 'command="FINGERPRINT=a NAME=\\"x\\" y",opts junk'):
         assert dokkukeys.parse_line(line) is None
+
+
+# --- the whole chain without a lab: sshcommand's forced command, the stand-in, the role's trigger --
+
+STANDIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab", "dokku.py")
+AUTH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                    "bin", "dokku-teams-auth")
+TRIGGER = os.path.join(os.path.dirname(STANDIN), "..", "..", "roles", "dokku_teams", "templates",
+                       "dokku-users-trigger.j2")
+
+
+@pytest.fixture
+def chain(world, tmp_path):
+    """A stand-in root with apps web and secret and the teams plugin's three triggers, the
+    role's template rendered with a sudo that only adds the world's config."""
+    import jinja2
+    root = tmp_path / "standin"
+    for app in ("web", "secret"):
+        (root / "apps" / app).mkdir(parents=True)
+    plugin = root / "plugins" / "enabled" / "teams"
+    plugin.mkdir(parents=True)
+    sudo = tmp_path / "sudo"
+    sudo.write_text('#!/bin/sh\nshift\nprog=$1; action=$2; shift 2\nexec "$prog" "$action" "--config=%s" "$@"\n'
+                    % world.config)
+    sudo.chmod(0o755)
+    with open(TRIGGER) as handle:
+        template = jinja2.Template(handle.read())
+    for name in ("user-auth", "user-auth-app", "user-auth-service"):
+        (plugin / name).write_text(template.render(ansible_managed="test", __dokku_teams_trigger=name,
+                                                   __dokku_teams_sudo=str(sudo), __dokku_teams_auth=AUTH))
+        (plugin / name).chmod(0o755)
+    return root
+
+
+def ssh_dokku(root, name, fingerprint, raw):
+    """sshcommand's forced command (sshcommand:201), run by a shell as sshd does."""
+    command = 'FINGERPRINT=%s NAME="%s" /usr/bin/python3 %s $SSH_ORIGINAL_COMMAND' % (fingerprint, name, STANDIN)
+    env = {"PATH": "/usr/bin:/bin", "DOKKU_STANDIN_ROOT": str(root), "HOME": str(root), "USER": "dokku",
+           "LC_ALL": "C.UTF-8", "SSH_ORIGINAL_COMMAND": raw}
+    import subprocess
+    return subprocess.run(["/bin/bash", "-c", command], env=env, cwd=str(root), capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_chain_over_the_forced_command(world, chain):
+    ok = ssh_dokku(chain, "alice", world.alice_fp, "ps:restart web")
+    assert ok.returncode == 0 and "stand-in: ps:restart web" in ok.stdout, ok.stderr
+    refused = ssh_dokku(chain, "alice", world.alice_fp, "ps:restart secret")
+    assert refused.returncode == 1 and "stand-in" not in refused.stdout
+    assert "App secret does not exist" in refused.stderr and "Access denied" in refused.stderr
+    listing = ssh_dokku(chain, "alice", world.alice_fp, "apps:list")
+    assert listing.stdout == "=====> My Apps\nweb\n", listing.stderr
+    admin = ssh_dokku(chain, "root-admin", key_fp("root-admin"), "apps:list")
+    assert admin.stdout == "=====> My Apps\nsecret\nweb\n", admin.stderr
+    for raw in ('ps:restart web "x --app secret"', "--app secret ps:restart", "ps:restart web --trace",
+                "'--app' secret ps:restart web", "ps:restart secre?", "ps:restart web\\ secret"):
+        r = ssh_dokku(chain, "alice", world.alice_fp, raw)
+        assert r.returncode != 0 and "stand-in" not in r.stdout, (raw, r.stdout, r.stderr)
