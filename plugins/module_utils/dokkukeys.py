@@ -163,6 +163,11 @@ def main(action, config):
     authorized_keys = os.path.join(config.home, ".ssh", "authorized_keys")
     if action == "enable":
         names = enable(store, authorized_keys)
+        if names and os.path.lexists(config.authorized_keys):
+            # the adopted users are state users: the ci account's keys follow at once, as after
+            # any other change of users (not on the role's next run)
+            from . import hostsync
+            hostsync.write_authorized_keys(config, store.load())
         return 0, ("Adopted as admins: %s" % " ".join(names)) if names else "Nothing to adopt"
     if action == "adopted":
         return 0, json.dumps(adopted_users(config.state_dir))
