@@ -15,7 +15,8 @@ import os
 import sys
 
 PROGRAMS = {"gate": "gate", "dokku-teams-gate": "gate", "dokku-teams": "cli", "dokku-ci-user": "compat",
-            "deploy-guard": "guard", "dokku-teams-deploy-guard": "guard"}
+            "deploy-guard": "guard", "dokku-teams-deploy-guard": "guard",
+            "dokku-teams-auth": "auth"}
 
 
 def _refuse(message, code):
@@ -46,6 +47,8 @@ def _start():
             from module_utils.compat import main
         elif program == "guard":
             from module_utils.guard import main
+        elif program == "auth":
+            from module_utils.dokkuauth import main
         else:
             from module_utils.cli import main
     except BaseException:  # pylint: disable=broad-except

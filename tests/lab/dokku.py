@@ -195,6 +195,8 @@ def verify_app(p, app):
         raise Fail("Please specify an app to run the command on")
     if not app_exists(p, app):
         raise Fail("App %s does not exist" % app)
+    if filter_apps(paths(), [app]) != [app]:    # VerifyAppName, plugins/common/common.go:1082
+        raise Fail("App %s does not exist" % app)
 
 
 def valid_new_name(app):
@@ -255,7 +257,7 @@ def cmd_apps(p, cmd, args):
                 fmt = args[i + 1]
             elif a.startswith("--format="):
                 fmt = a.split("=", 1)[1]
-        apps = list_apps(p)
+        apps = filter_apps(p, list_apps(p))
         if fmt == "json":
             print(json.dumps(apps))
         elif fmt == "stdout":
@@ -694,9 +696,186 @@ def plugin_dispatch(p, cmd, args):
     return None
 
 
+# --- Dokku's own door: dokku@ users -----------------------------------------------------------
+# What Dokku does before a command runs, for the teams plugin's user-auth triggers (dokku/dokku,
+# v0.38): sshcommand's forced command runs `dokku $SSH_ORIGINAL_COMMAND` through the dokku
+# user's shell (dokku/sshcommand sshcommand:201); `dokku` re-runs itself on the command split
+# its own way (dokku:107-123), scans the words (parse_args, plugins/common/functions:479-524),
+# shifts leading flags (dokku:71-87) and asks `plugn trigger user-auth` (dokku_auth,
+# plugins/common/functions:739-760; plugn bashenv/plugn.bash:106-121 under set -e, :174).
+# App listings and app checks ask `user-auth-app` (plugins/common/functions.go:8-39).
+
+SSHCOMMAND_OPTIONS = "no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding"
+
+
+def ssh_words(raw, outer):
+    """dokku:110-121: a first word matching the (unanchored) regex git-* or git:* is re-split
+    by the shell on IFS (globbing off); anything else by `xargs -n 1` (quotes honoured)."""
+    first = outer[0] if outer else ""
+    if re.search("git-*", first) or re.search("git:*", first):
+        return [w for w in re.split("[ \t\n]+", raw) if w]
+    r = subprocess.run(["xargs", "-n", "1"], input=raw.encode("utf-8", "surrogateescape"),
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+    lines = r.stdout.decode("utf-8", "surrogateescape").split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def parse_args_env(args, env):
+    """plugins/common/functions:479-524, on `env`."""
+    flags = []
+    skip = False
+    for index, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg == "--quiet":
+            env["DOKKU_QUIET_OUTPUT"] = "1"
+        elif arg == "--trace":
+            env["DOKKU_TRACE"] = "1"
+        elif arg == "--force":
+            env["DOKKU_APPS_FORCE_DELETE"] = "1"
+        elif arg == "--app":
+            env["DOKKU_APP_NAME"] = args[index + 1] if index + 1 < len(args) else ""
+            skip = True
+        if skip or arg.startswith("--"):
+            flags.append(arg)
+    if not env.get("DOKKU_GLOBAL_FLAGS"):
+        env["DOKKU_GLOBAL_FLAGS"] = " ".join(flags).strip()
+
+
+def shift_leading_flags(args):
+    """dokku:71-87 (the loop walks the original list while `shift` eats the live one)."""
+    live = list(args)
+    if not (args and args[0].startswith("--")):
+        return live
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--version":
+            continue
+        if arg == "--app":
+            if len(live) >= 2:
+                del live[:2]
+                skip = True
+        elif arg.startswith("--"):
+            if live:
+                del live[0]
+        else:
+            break
+    return live
+
+
+def enabled_hooks(p, hook):
+    try:
+        names = sorted(os.listdir(p["plugins"]))
+    except OSError:
+        return []
+    hooks = [os.path.join(p["plugins"], n, hook) for n in names]
+    return [h for h in hooks if os.path.isfile(h)]
+
+
+def plugn_trigger(p, hook, args, capture=False):
+    """Each enabled plugin's hook in turn; the first failure stops the trigger."""
+    out = []
+    for path in enabled_hooks(p, hook):
+        if not os.access(path, os.X_OK):
+            continue
+        sys.stdout.flush()
+        r = subprocess.run([path] + args, stdout=subprocess.PIPE if capture else None, check=False)
+        if capture:
+            out.append(r.stdout.decode("utf-8", "surrogateescape"))
+        if r.returncode != 0:
+            return r.returncode, "".join(out)
+    return 0, "".join(out)
+
+
+def dokku_auth(p, args):
+    """plugins/common/functions:739-760."""
+    env = os.environ
+    env["SSH_USER"] = env.get("SSH_USER") or env.get("USER", "")
+    env["SSH_NAME"] = env.get("NAME") or "default"
+    env["DOKKU_COMMAND"] = args[0] if args else ""
+    hooks = enabled_hooks(p, "user-auth")
+    if not hooks or [os.path.basename(os.path.dirname(h)) for h in hooks] == ["20_events"]:
+        return True
+    code, unused = plugn_trigger(p, "user-auth", [env["SSH_USER"], env["SSH_NAME"]] + args)
+    return code == 0
+
+
+def filter_apps(p, apps):
+    """plugins/common/functions.go:8-39: the apps user-auth-app prints."""
+    if not enabled_hooks(p, "user-auth-app"):
+        return apps
+    env = os.environ
+    user = env.get("SSH_USER") or env.get("USER", "")
+    name = env.get("SSH_NAME") or env.get("NAME") or "default"
+    unused, out = plugn_trigger(p, "user-auth-app", [user, name] + list(apps), capture=True)
+    return [line for line in out.split("\n") if line]
+
+
+def front_door(p, argv):
+    """Dokku's start (dokku:70-127) for the stand-in: None to go on with the command, or the
+    exit code."""
+    env = os.environ
+    args = list(argv[1:])
+    parse_args_env(args, env)
+    live = shift_leading_flags(args)
+    raw = env.pop("SSH_ORIGINAL_COMMAND", "")
+    if raw:
+        words = ssh_words(raw, live)
+        sys.stdout.flush()
+        return subprocess.call([sys.executable, os.path.abspath(argv[0])] + words)
+    if not p["test"]:
+        become_dokku(live[0] if live else "")
+    if not dokku_auth(p, live):
+        err("Access denied")
+        return 1
+    return None
+
+
+def cmd_ssh_keys_add(p, args):
+    """`dokku ssh-keys:add NAME [FILE]` as sshcommand acl-add writes it (sshcommand:163-205)."""
+    if not p["test"] and os.geteuid() != 0:
+        raise Fail("This command must be run as root")     # dokku:99-105
+    if len(args) < 1:
+        raise Fail("Usage: ssh-keys:add NAME [KEY_FILE]")
+    name = args[0]
+    key = open(args[1]).read() if len(args) > 1 else sys.stdin.readline()
+    key = key.strip()
+    r = subprocess.run(["ssh-keygen", "-lf", "-"], input=key + "\n", text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    if r.returncode != 0:
+        raise Fail("Key specified in is not a valid ssh public key")
+    fingerprint = r.stdout.split()[1]
+    home = os.path.expanduser("~dokku") if not p["test"] else p["apps"]
+    path = os.path.join(home, ".ssh", "authorized_keys")
+    try:
+        current = open(path).read()
+    except FileNotFoundError:
+        current = ""
+    if 'NAME=\\"%s\\"' % name in current:
+        raise Fail("Duplicate ssh key name")
+    if fingerprint in current:
+        raise Fail("Duplicate ssh public key specified")
+    line = 'command="FINGERPRINT=%s NAME=\\"%s\\" `cat %s/.sshcommand` $SSH_ORIGINAL_COMMAND",%s %s\n' % (
+        fingerprint, name, home, SSHCOMMAND_OPTIONS, key)
+    with open(path, "a") as f:
+        f.write(line)
+    if not os.path.exists(os.path.join(home, ".sshcommand")):
+        with open(os.path.join(home, ".sshcommand"), "w") as f:   # sshcommand:159
+            f.write("/usr/bin/dokku\n")
+    print(fingerprint)
+    return 0
+
+
 def run(argv):
     p = paths()
     record(p, argv)
+    rc = front_door(p, argv)
+    if rc is not None:
+        return rc
     args = list(argv[1:])
     # Global flags Dokku accepts before the command.
     while args and args[0] in ("--quiet", "--trace", "--force", "--rm", "--rm-container"):
@@ -717,6 +896,8 @@ def run(argv):
         become_dokku(cmd)
     if cmd in ("git-receive-pack", "git-upload-pack"):
         return cmd_git_pack(p, cmd, rest)
+    if cmd == "ssh-keys:add":
+        return cmd_ssh_keys_add(p, rest)
     if cmd.startswith("apps:"):
         rc = cmd_apps(p, cmd, rest)
         if rc is not None:
