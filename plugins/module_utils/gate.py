@@ -169,12 +169,16 @@ class Gate(object):
         self.dropped = True
 
     def environment(self):
+        # DOKKU_TEAMS_GATE tells the teams plugin's user-auth trigger that this command was
+        # decided here already (one decision, one audit line); a dokku@ user cannot set it: sshd
+        # accepts no such client variable and sshcommand passes the command as arguments.
         return {
             "NAME": self.user,
             "FINGERPRINT": self.key,
             "PATH": self.config.path,
             "HOME": self.config.home,
             "LC_ALL": "C.UTF-8",
+            "DOKKU_TEAMS_GATE": "1",
         }
 
     def become_target(self):

@@ -23,6 +23,11 @@ _OPTION_NAME = Pattern("-", _OPTION_CHARS, 64, 2)
 # A property name as shown in a reason (anything else is not echoed).
 _PROPERTY = Pattern("abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz0123456789-", 64)
 
+# The gate's own forms: their grant names, and what a client types for them.
+_GRANT_SPELLINGS = {"docker:pull": "docker-over-ssh pull dokku/APP:TAG",
+                    "docker:tag": "docker tag dokku/APP:TAG dokku/APP:TAG",
+                    "docker:version": "docker version"}
+
 # Refused for everyone, wherever they stand: they change how Dokku itself runs or parses.
 _REFUSED = {"--": "'--' is not accepted", "--trace": "--trace is not accepted",
             "--help": "--help is not accepted", "--app": "--app is accepted only before the command"}
@@ -93,6 +98,9 @@ def parse(words):
         return request
     if head.startswith("-"):
         raise Malformed(_REFUSED.get(head.partition("=")[0], "options are accepted only after the command"))
+    if head in _GRANT_SPELLINGS:
+        # The grant's name is not what a client types: say what to type instead.
+        raise Malformed("%s is the name of the grant; type: %s" % (head, _GRANT_SPELLINGS[head]))
     if head in ("git-receive-pack", "git-upload-pack"):
         return _git(words)
     if head == "docker-over-ssh":

@@ -586,7 +586,7 @@ def test_the_callers_environment_does_not_reach_dokku(lab, converged, keys):
     for name in ("LANG", "FOO", "DOKKU_ROOT", "LC_CTYPE", "SSH_ORIGINAL_COMMAND", "SSH_CONNECTION",
                  "SUDO_COMMAND", "SUDO_USER"):
         assert name not in env, (name, env)
-    assert set(env) <= {"PATH", "HOME", "LC_ALL", "NAME", "FINGERPRINT"}, sorted(env)
+    assert set(env) <= {"PATH", "HOME", "LC_ALL", "NAME", "FINGERPRINT", "DOKKU_TEAMS_GATE"}, sorted(env)
 
 
 def _gate_environment(lab, script):

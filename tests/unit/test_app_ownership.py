@@ -123,3 +123,15 @@ def test_a_listing_shows_the_apps_a_user_created():
     decision = ev.evaluate(view, "apps:list")
     assert decision.allowed and not decision.filter_all
     assert decision.filter_apps == ["mine"]
+
+
+@pytest.mark.parametrize("raw,hint", [
+    ("docker:version", "docker version"),
+    ("docker:pull dokku/web:v1", "docker-over-ssh pull dokku/APP:TAG"),
+    ("docker:tag dokku/web:v1 dokku/web:v2", "docker tag dokku/APP:TAG dokku/APP:TAG"),
+])
+def test_typing_a_grant_name_says_what_to_type(raw, hint):
+    """Issue 16 item 11: the grant is docker:pull, the command is docker-over-ssh pull."""
+    decision = _decide("alice", raw)
+    assert decision.code == MALFORMED
+    assert decision.reason.endswith("type: " + hint)

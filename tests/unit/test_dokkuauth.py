@@ -474,3 +474,20 @@ def test_chain_over_the_forced_command(world, chain):
                 "'--app' secret ps:restart web", "ps:restart secre?", "ps:restart web\\ secret"):
         r = ssh_dokku(chain, "alice", world.alice_fp, raw)
         assert r.returncode != 0 and "stand-in" not in r.stdout, (raw, r.stdout, r.stderr)
+
+
+def test_a_command_the_gate_decided_is_not_decided_again(world, chain):
+    """The gate exports DOKKU_TEAMS_GATE=1 to what it runs: the user-auth trigger then lets the
+    command pass without a second decision or audit line. A dokku@ client cannot set it: the
+    variable is not one sshd accepts, and sshcommand passes the command as arguments."""
+    import subprocess
+    before = len(world.audit_records())
+    env = {"PATH": "/usr/bin:/bin", "DOKKU_STANDIN_ROOT": str(chain), "HOME": str(chain), "USER": "dokku",
+           "LC_ALL": "C.UTF-8", "NAME": "alice", "FINGERPRINT": world.alice_fp, "DOKKU_TEAMS_GATE": "1"}
+    ran = subprocess.run(["/usr/bin/python3", STANDIN, "ps:restart", "web"], env=env, cwd=str(chain),
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert ran.returncode == 0 and "stand-in: ps:restart web" in ran.stdout, ran.stderr
+    assert len(world.audit_records()) == before
+    smuggled = ssh_dokku(chain, "alice", world.alice_fp, "DOKKU_TEAMS_GATE=1 ps:restart secret")
+    assert smuggled.returncode != 0 and "stand-in" not in smuggled.stdout
+    assert len(world.audit_records()) == before + 1

@@ -56,7 +56,8 @@ def assert_target_identity(call):
 
 
 def expected_env(w, user):
-    return {"NAME": user, "FINGERPRINT": w.fp[user], "PATH": w.path, "HOME": w.home, "LC_ALL": "C.UTF-8"}
+    return {"NAME": user, "FINGERPRINT": w.fp[user], "PATH": w.path, "HOME": w.home, "LC_ALL": "C.UTF-8",
+            "DOKKU_TEAMS_GATE": "1"}
 
 
 def assert_one_escaped_line(before, after):
@@ -494,7 +495,7 @@ def test_git_push_and_clone_round_trip_through_the_gate(world):
 
 def test_100_mb_stream_passes_with_matching_checksum(world):
     data = os.urandom(1 << 20) * 100
-    result = world.run("alice", world.fp["alice"], "config:import web", stdin=data, timeout=120)
+    result = world.run("alice", world.fp["alice"], "ps:restart web", stdin=data, timeout=120)
     assert result.returncode == 0, result.stderr
     (call,) = world.calls_made()
     assert call["stdin_bytes"] == len(data)
