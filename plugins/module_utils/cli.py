@@ -474,7 +474,8 @@ def _help_for(command):
         if keep and line.startswith(" " * 20):
             out.append(line)
             continue
-        keep = (" %s " % command) in (" %s " % " ".join(line.split()))
+        first = line.split()[0] if line.split() else ""
+        keep = command in first.split("|")      # the line that starts with the command
         if keep:
             out.append(line)
     return "\n".join(out) + "\n" if out else HELP

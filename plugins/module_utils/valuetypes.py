@@ -660,6 +660,7 @@ _DESCRIBE = {
     "config-pair": "KEY=VALUE with a config key", "config-b64": "KEY=VALUE with a base64 value",
     "env-pair": "KEY=VALUE with a config key and no blank or quote in the value",
     "cmdword": "a word that is not one of Dokku's own --flags", "app": "an app name",
+    "report-flag": "one report field flag such as --username",
 }
 
 

@@ -776,8 +776,9 @@ def enabled_hooks(p, hook):
     return [h for h in hooks if os.path.isfile(h)]
 
 
-def plugn_trigger(p, hook, args, capture=False):
-    """Each enabled plugin's hook in turn; the first failure stops the trigger."""
+def auth_trigger(p, hook, args, capture=False):
+    """plugn's trigger() for the user-auth hooks: each enabled plugin's hook in turn, the first
+    failure stops it; ``capture`` collects what the hooks print (user-auth-app's listing)."""
     out = []
     for path in enabled_hooks(p, hook):
         if not os.access(path, os.X_OK):
@@ -800,7 +801,7 @@ def dokku_auth(p, args):
     hooks = enabled_hooks(p, "user-auth")
     if not hooks or [os.path.basename(os.path.dirname(h)) for h in hooks] == ["20_events"]:
         return True
-    code, unused = plugn_trigger(p, "user-auth", [env["SSH_USER"], env["SSH_NAME"]] + args)
+    code, unused = auth_trigger(p, "user-auth", [env["SSH_USER"], env["SSH_NAME"]] + args)
     return code == 0
 
 
@@ -811,7 +812,7 @@ def filter_apps(p, apps):
     env = os.environ
     user = env.get("SSH_USER") or env.get("USER", "")
     name = env.get("SSH_NAME") or env.get("NAME") or "default"
-    unused, out = plugn_trigger(p, "user-auth-app", [user, name] + list(apps), capture=True)
+    unused, out = auth_trigger(p, "user-auth-app", [user, name] + list(apps), capture=True)
     return [line for line in out.split("\n") if line]
 
 

@@ -21,7 +21,8 @@ def host(policy, tmp_path):
     keys_dir = tmp_path / "ci-ssh"
     keys_dir.mkdir(mode=0o755)
     config = tmp_path / "gate.conf"
-    config.write_text("state_dir=%s\nauthorized_keys=%s/authorized_keys\n" % (policy, keys_dir))
+    # ci_user: authorized_keys is root:ci 0640, so the account must exist (nobody stands in)
+    config.write_text("state_dir=%s\nauthorized_keys=%s/authorized_keys\nci_user=nobody\n" % (policy, keys_dir))
     os.chmod(config, 0o644)
 
     def ci_user(*argv, key=None):

@@ -335,8 +335,8 @@ def test_unknown_user_and_revoked_key(world, capfd):
 
 
 def test_teams_verbs_run_as_the_caller(world, capfd):
-    code, out, unused = call(world, capfd, "teams", "alice", ["teams:whoami"], world.alice_fp)
-    assert (code, out.split()[:1]) == (0, ["alice"])
+    code, out, unused = call(world, capfd, "teams", "alice", ["teams:whoami", "--username"], world.alice_fp)
+    assert (code, out.split()) == (0, ["alice"])
     code, out, unused = call(world, capfd, "teams", "alice", ["teams:whoami", "--format", "json"], world.alice_fp,
                              flags="--format")
     assert code == 0 and "alice" in out

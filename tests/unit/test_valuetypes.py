@@ -57,6 +57,8 @@ EXAMPLES = {
                     ["a b:/x", "/x:rel", "/x:/y:RO", "../x:/y"]),
     "phases": (["deploy", "build,run"], ["boot", "deploy,deploy", "deploy run"]),
     "text": (["-v", "/:/host", "--privileged", "--label=x"], ["--app", "--trace=1", "--force", "a\tb", ""]),
+    "report-flag": (["--username", "--team-apps", "--user-is-global-admin"],
+                    ["--app", "--trace", "--label-file", "--global", "--Username", "-u", "--", "username"]),
     "restart-policy": (["no", "always", "unless-stopped", "on-failure", "on-failure:5"],
                        ["on-failure:x", "on-failure:1 --privileged", "never"]),
     "dyno": (["web", "web.1"], ["web.x", "web /home/dokku/x", "../secret", "web.1.2"]),
