@@ -203,7 +203,7 @@ def parse_since(text, now_seconds=None):
     time.strptime("%s-%s-%s %s:%s:%s" % (year, month, day, hour or "00", minute or "00", second or "00"),
                   "%Y-%m-%d %H:%M:%S")
     return "%s-%s-%sT%s:%s:%s.%sZ" % (year, month, day, hour or "00", minute or "00", second or "00",
-                                     (millis or "").ljust(3, "0"))
+                                      (millis or "").ljust(3, "0"))
 
 
 def log_files(path):

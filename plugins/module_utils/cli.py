@@ -368,6 +368,7 @@ def cmd_recover(ctx, args):
     from .store import Store
     Options(args)
     store = Store(ctx["state_dir"])
+    reason = ""
     try:
         store.load()
     except StateError as error:

@@ -39,8 +39,8 @@ def refusal(app, how, ref, inspect=None):
         return "an image reference that cannot be read"
     owner = parsed.local_app
     if how == "syntax":
-        if owner is None and parsed.path in FRONTENDS and parsed.host in (None, "docker.io", "index.docker.io",
-                                                                           "registry-1.docker.io"):
+        hub = (None, "docker.io", "index.docker.io", "registry-1.docker.io")
+        if owner is None and parsed.path in FRONTENDS and parsed.host in hub:
             return None
         return "a custom BuildKit frontend (only docker/dockerfile is allowed)"
     if owner == app:

@@ -22,6 +22,7 @@ DEFAULT_PROGRAMS = {
     "docker-over-ssh": "/usr/local/bin/docker-over-ssh",
 }
 
+
 def compile_view(state, user, fingerprints):
     """The view the gate reads for ``user``: their teams' effective grants, nothing else.
 

@@ -29,9 +29,11 @@ config                 app --merged --shell --export      # config/src/commands/
 config:show            app --merged
 config:keys            app --merged
 config:bundle          app --merged
-config:export          app --merged --format=choice:exports|envfile|docker-args|docker-args-keys|json|json-list|pack-keys|pretty|shell   # config/functions.go:18-33
+config:export          app --merged   # config/functions.go:18-33 (a closed map of formats)
+                       --format=choice:exports|envfile|docker-args|docker-args-keys|json|json-list|pack-keys|pretty|shell
 config:get             app --quoted @word      # config/functions.go:61-83 read-only lookup, one key
-config:set             app --no-restart --encoded when:--encoded=config-b64 @config-pair+   # config/functions.go:133-157 (--encoded anywhere decodes every value)
+config:set             app --no-restart --encoded when:--encoded=config-b64 @config-pair+
+                       # config/functions.go:133-157 (--encoded anywhere decodes every value)
 config:unset           app --no-restart @config-key+   # config/config.go:72-105
 config:clear           app --no-restart        # config/config.go:108-132 (own app)
 config:import          admin                   # keys on stdin bypass config-key; a FILE reads a host path (config/environment.go:332-343)

@@ -220,7 +220,7 @@ def main():
         context = Context(module)
         usable = True
         try:
-            current, _ = context.snapshot()
+            current = context.snapshot()[0]
         except StateError as error:
             usable = False
             current = statelib.empty_state()

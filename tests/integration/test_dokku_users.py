@@ -19,7 +19,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from test_role import ansible_env, collection, keys, playbook, root, work  # noqa: E402,F401
+from test_role import ansible_env, collection, keys, playbook, root, work  # noqa: E402,F401  # pylint: disable=unused-import
 import labctl  # noqa: E402  (test_role put tests/lab on the path)
 
 LAB_NAME = os.environ.get("DOKKU_TEAMS_DU_LAB") or "du0"

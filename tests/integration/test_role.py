@@ -605,7 +605,7 @@ wait
 """ % script)
     processes = {}
     for block in out.split("=== ")[1:]:
-        head, _, body = block.partition("\n")
+        head, unused_sep, body = block.partition("\n")
         processes[head.strip()] = dict(l.split("=", 1) for l in body.splitlines() if "=" in l)
     return processes
 

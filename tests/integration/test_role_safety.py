@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_role import (  # noqa: E402,F401  (fixtures are found by name)
+from test_role import (  # noqa: E402,F401  (fixtures are found by name)  # pylint: disable=unused-import
     EXAMPLE_VARS, ansible_env, as_user, collection, export, inventory, keys, lab, labctl, playbook,
     root, work)
 

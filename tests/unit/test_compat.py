@@ -13,7 +13,7 @@ from keyutil import ed25519_line
 from module_utils import compat, gateconfig
 from module_utils import state as statelib
 from module_utils.store import Store
-from test_cli import export, policy, run  # noqa: F401  (policy is a fixture)
+from test_cli import export, policy, run  # noqa: F401  (policy is a fixture)  # pylint: disable=unused-import
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_a_bot_made_owner_by_an_earlier_version_is_demoted_on_the_next_add(host)
         new = statelib.create_team(new, "ci-old-bot")
         new = statelib.add_members(new, "ci-old-bot", ["old-bot"], "owner")
         tx.state = statelib.add_members(new, "ci-old-bot", ["old-bot"], "member")
-    code, _, err = host("add:user", "--name", "old-bot", "--app", "web", key=ed25519_line("old"))
+    code, unused_out, err = host("add:user", "--name", "old-bot", "--app", "web", key=ed25519_line("old"))
     assert code == 0, err
     team = export(host.state_dir)["teams"]["ci-old-bot"]
     assert (team["owners"], team["members"]) == ([], ["old-bot"])
@@ -69,7 +69,7 @@ def test_from_is_repeatable_validated_and_written_to_the_key_line(host):
     line = [x for x in host.authorized_keys.read_text().splitlines() if "--user bot " in x]
     assert len(line) == 1 and 'from="10.0.0.0/8,192.168.1.7"' in line[0]
     before = export(host.state_dir)
-    code, _, err = host("add:user", "--name", "bot2", "--app", "web", "--from", "10.0.0.1/8", key=ed25519_line("b2"))
+    code, unused_out, err = host("add:user", "--name", "bot2", "--app", "web", "--from", "10.0.0.1/8", key=ed25519_line("b2"))
     assert code != 0 and "host bits" in err and len(err.splitlines()) == 1, err
     assert export(host.state_dir) == before
     # given again, --from replaces the list; left out, it is kept
@@ -83,5 +83,5 @@ def test_list_shows_the_bots_only(host):
     code, out, err = host("list")
     assert code == 0, err
     assert out == "=====> CI users\ndeploy-bot web from=10.0.0.0/8\n"
-    code, out, _ = host("list", "--format", "json")
+    code, out, unused_err = host("list", "--format", "json")
     assert json.loads(out) == [{"name": "deploy-bot", "apps": ["web"], "from": ["10.0.0.0/8"]}]

@@ -262,20 +262,20 @@ def test_cli_trust_verbs_are_audited(tmp_path):
     os.mkdir(guardfile.directory(str(state_dir)), 0o750)
     log = tmp_path / "audit.log"
     cli = [sys.executable, "-IS", os.path.join(REPO, "bin", "entry.py"), "dokku-teams", "--state-dir", str(state_dir)]
-    r = subprocess.run(cli + ["app:trust", "legacy", "--log", str(log)], capture_output=True, text=True)
+    r = subprocess.run(cli + ["app:trust", "legacy", "--log", str(log)], capture_output=True, text=True, check=False)
     assert r.returncode == 0 and "no longer checks legacy" in r.stdout, r.stderr
-    r = subprocess.run(cli + ["app:trusted", "--format", "json"], capture_output=True, text=True)
+    r = subprocess.run(cli + ["app:trusted", "--format", "json"], capture_output=True, text=True, check=False)
     assert json.loads(r.stdout) == ["legacy"]
     line = json.loads(log.read_text().splitlines()[-1])
     assert (line["pseudo"], line["apps"], line["decision"]) == ("app:trust", ["legacy"], "allow")
-    r = subprocess.run(cli + ["app:trust", "Bad_App", "--log", str(log)], capture_output=True, text=True)
+    r = subprocess.run(cli + ["app:trust", "Bad_App", "--log", str(log)], capture_output=True, text=True, check=False)
     assert r.returncode == 65 and len(r.stderr.splitlines()) == 1, r.stderr
-    r = subprocess.run(cli + ["app:untrust", "legacy", "--log", str(log)], capture_output=True, text=True)
+    r = subprocess.run(cli + ["app:untrust", "legacy", "--log", str(log)], capture_output=True, text=True, check=False)
     assert r.returncode == 0 and len(log.read_text().splitlines()) == 2
 
 
 def test_the_launcher_starts_the_guard(tmp_path):
-    r = subprocess.run([os.path.join(REPO, "bin", "dokku-teams-deploy-guard")], capture_output=True, text=True)
+    r = subprocess.run([os.path.join(REPO, "bin", "dokku-teams-deploy-guard")], capture_output=True, text=True, check=False)
     assert r.returncode == 64 and r.stderr.startswith("!     usage: deploy-guard")
 
 
@@ -284,9 +284,9 @@ def test_sync_guard_writes_the_admins_once(tmp_path):
     Store(str(state_dir)).init()
     os.mkdir(guardfile.directory(str(state_dir)), 0o750)
     cli = [sys.executable, "-IS", os.path.join(REPO, "bin", "entry.py"), "dokku-teams", "--state-dir", str(state_dir)]
-    r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True)
+    r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True, check=False)
     assert r.stdout == "-----> guard file written\n", r.stderr
-    r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True)
+    r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True, check=False)
     assert r.stdout == "-----> guard file unchanged\n", r.stderr
 
 

@@ -178,7 +178,8 @@ for raw, code in [
     ("ps:restart -- web", MALFORMED), ("config:set web -- A=1", MALFORMED), ("--", MALFORMED),
     ("ps:restart --parallel", MALFORMED), ("logs web -n", MALFORMED), ("apps:destroy --force=yes web", MALFORMED),
     ("ps:restart --all=false web", DENIED), ("ps:restart --GLOBAL web", DENIED), ("ps:restart web --trace", MALFORMED),
-    ("ps:restart web --trace=1", MALFORMED), ("ps:restart web --help=x", MALFORMED), ("ps:restart web -", INVALID),   # a process type starts with a letter or digit
+    ("ps:restart web --trace=1", MALFORMED), ("ps:restart web --help=x", MALFORMED),
+    ("ps:restart web -", INVALID),   # a process type starts with a letter or digit
     ("ps:restart '--a\tb' web", DENIED), ("run web ls --help", MALFORMED), ("enter web --container-id abc", INVALID),
     ("nginx:set web access-log-path /etc/shadow", DENIED), ("--trace ps:restart web", MALFORMED),
     ("dokku --trace ps:restart web", MALFORMED), ("dokku", MALFORMED), ("dokku ''", MALFORMED),

@@ -8,7 +8,7 @@ every grant that needs a missing program."""
 import os
 
 from test_cli import run
-from test_gate import world  # noqa: F401  (a fixture)
+from test_gate import world  # noqa: F401  (a fixture)  # pylint: disable=unused-import
 
 
 def test_a_missing_target_is_its_own_error_never_an_allow(world):
