@@ -447,7 +447,8 @@ def t_cron(value, ctx=None):
 # (docs/VALUES.md "config keys"): shell/loader/tool names, every upper-case name Dokku's bash assigns
 # or reads and every name its Go code reads with os.Getenv; prefixes of whole families. Added from
 # the earlier provisional set: HOSTNAME TZ BROWSER and the PLUGN_ / HEROKUISH_ prefixes.
-_RESERVED_KEYS = frozenset("""
+# Split into a set on first use: the gate pays for it only on the commands that take config keys.
+_RESERVED_TEXT = """
 ACTION ALL ALLOWED_DOMAINS_FUNC_BASE64 ALL_PLUGIN_COMMANDS ALL_PROXY ALT_IMAGE_ID ALT_IMAGE_TAG
 ALT_IMAGE_TAGS APP APP_CIDS APP_CLONE_ROOT APP_DEPLOY_LOCK_FILE APP_DOKKU_CHECKS_ENABLED APP_IMAGE
 APP_PATH APP_PORT_MAP APP_ROOT APP_RUNNING_CONTAINER_IDS APP_SKIP_ALL_CHECKS APP_SKIP_DEFAULT_CHECKS
@@ -512,7 +513,8 @@ TMP_RENDERED TMP_WORK_DIR TMP_WORK_DIR_2 TMP_WORK_DIR_3 TMP_WRAPPER TRACE TRIGGE
 UPDATED_REF UPP_PROC_TYPE URL_TYPE USER USERNAME USER_EMAIL USER_NAME VALIDATE_TEMPLATE
 VALID_ARCHIVE_TYPES VALID_CHECK_PROC_TYPE VALID_KEYS VALUE VERBOSE VHOST VHOSTS VHOST_PATH VISUAL
 WAIT WGETRC
-""".split())
+"""
+_RESERVED = []
 _RESERVED_PREFIXES = ("DOKKU_", "PLUGIN_", "DOCKER_", "BUILDKIT_", "BUILDX_", "COMPOSE_", "GIT_", "LD_", "BASH",
                       "SSH_", "SUDO_", "XDG_", "LC_", "NIXPACKS_", "RAILPACK_", "PACK_", "CNB_", "HELM_", "KUBE",
                       "K3S_", "NGINX_", "SIGIL_", "TRAEFIK_", "CADDY_", "HAPROXY_", "OPENRESTY_", "PYTHON", "PERL5",
@@ -528,7 +530,14 @@ def t_config_key(value, ctx=None):
         return False
     if value in _KEPT_KEYS:
         return True
-    return value not in _RESERVED_KEYS and not value.startswith(_RESERVED_PREFIXES)
+    return value not in reserved_keys() and not value.startswith(_RESERVED_PREFIXES)
+
+
+def reserved_keys():
+    """The reserved config key names (a frozenset, built on first use)."""
+    if not _RESERVED:
+        _RESERVED.append(frozenset(_RESERVED_TEXT.split()))
+    return _RESERVED[0]
 
 
 def t_config_pair(value, ctx=None):

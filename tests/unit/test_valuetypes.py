@@ -122,6 +122,6 @@ def test_no_type_accepts_a_dokku_flag_or_a_control_byte():
 
 
 def test_reserved_config_data_is_compact():
-    assert isinstance(valuetypes._RESERVED_KEYS, frozenset) and len(valuetypes._RESERVED_KEYS) > 400
+    assert isinstance(valuetypes.reserved_keys(), frozenset) and len(valuetypes.reserved_keys()) > 400
     assert isinstance(valuetypes._RESERVED_PREFIXES, tuple)
-    assert all(key.upper() == key for key in valuetypes._RESERVED_KEYS)
+    assert all(key.upper() == key for key in valuetypes.reserved_keys())
