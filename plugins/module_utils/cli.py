@@ -321,6 +321,7 @@ def cmd_doctor(ctx, args):
     Options(args)
     store = _store(ctx)
     problems = list(store.doctor())
+    warnings = []
     if ctx["config"]:
         from . import hostsync
         try:
@@ -329,9 +330,13 @@ def cmd_doctor(ctx, args):
             current = None      # already reported above; authorized_keys cannot be compared
         problems.extend(hostsync.doctor(_config(ctx), current))
         if current is not None:
-            problems.extend(missing_programs(_config(ctx), current))
+            # A grant whose program is absent refuses that command alone (exit 69): the state is
+            # sound, so it is a warning, not a reason to call the state untrustworthy.
+            warnings = list(missing_programs(_config(ctx), current))
+    for warning in warnings:
+        sys.stderr.write("!     warning: %s\n" % warning)
     if not problems:
-        _out("-----> No problems found\n")
+        _out("-----> No problems found%s\n" % (" (%d warning(s) above)" % len(warnings) if warnings else ""))
         return 0
     for problem in problems:
         if problem.startswith("state: ") and ("writable (mode" in problem or "is owned by uid" in problem):

@@ -32,6 +32,7 @@ def test_doctor_lists_every_grant_whose_program_is_missing(world):
         handle.write(world.config_text(docker_over_ssh=os.path.join(world.root, "no-such-program")))
     os.chmod(config, 0o644)
     doctor = run(None, "--config", config, "doctor")
-    assert doctor.returncode == 75, doctor.stderr
     lines = [line for line in doctor.stderr.splitlines() if "no-such-program" in line]
     assert len(lines) == 1 and "docker:* (web)" in lines[0], doctor.stderr
+    # A warning: the state itself is sound, so it does not make doctor answer 75 by itself.
+    assert lines[0].startswith("!     warning: "), doctor.stderr
