@@ -82,7 +82,10 @@ class Docker(object):
             # CopyFromImage fails on a missing image and Dokku copies nothing (`|| true`).
             return dict((path, None) for path in paths)
         workdirs = self._workdirs(image)
-        container = self._run(["container", "create", "--label", "com.dokku.app-name=%s" % app, image])
+        # A command of our own: an image without CMD/ENTRYPOINT still gives a container to read
+        # files from (create never runs it; Dokku's own create would fail there and skip the file).
+        container = self._run(["container", "create", "--label", "com.dokku.app-name=%s" % app, image,
+                               "/dokku-teams-guard-never-runs"])
         cid = container.stdout.decode("ascii", "replace").strip()
         if not cid or not all(c in "0123456789abcdef" for c in cid):
             raise ImageReadError("docker container create answered something unreadable")

@@ -165,7 +165,7 @@ def test_git_push(host, keys, work):
 
 
 def test_teams_verbs_as_the_dokku_user(host, keys):
-    r = dokku_at(host, keys / "alice", "teams:whoami")
+    r = dokku_at(host, keys / "alice", "teams:whoami --username")
     assert r.returncode == 0 and r.stdout.split()[:1] == ["alice"], (r.stdout, r.stderr)
     r = dokku_at(host, keys / "alice", "teams:create evil")
     assert r.returncode != 0 and "restricted to admins" in r.stderr
