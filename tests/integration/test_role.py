@@ -692,7 +692,7 @@ def test_an_earlier_match_block_opens_nothing_for_ci(lab, converged, inventory, 
         # for ci it opens nothing: no certificate login, no terminal, the keys file stays ours
         r = labctl.ssh(lab, "teams:whoami", user="ci", key=str(holder))
         assert r.returncode == 255 and "Permission denied" in r.stderr, (r.returncode, r.stdout, r.stderr)
-        assert as_user(lab, keys, "alice", "teams:whoami").stdout.strip() == "alice"
+        assert as_user(lab, keys, "alice", "teams:whoami --username").stdout.strip() == "alice"
         r = as_user(lab, keys, "alice", "config:show web", extra=("-tt",))
         assert "PTY allocation request failed" in r.stderr, r.stderr
         out = root(lab, "sshd -T -C user=ci,host=x,addr=10.200.80.1,laddr=10.200.80.2,lport=22").lower()
