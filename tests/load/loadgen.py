@@ -163,7 +163,8 @@ def _command_worker(lab, keys_dir, result, counter, deadline, deadline_hard, see
         with result.lock:
             counter[0] += 1
             n = counter[0]
-        job = job_for(rng.choice(kinds), "LT%s_%d" % (result.run_id, n))
+        # Upper case: a config key a member may set is upper case (Dokku's own locals are not).
+        job = job_for(rng.choice(kinds), "LT%s_%d" % (result.run_id.upper(), n))
         if not _run_job(lab, keys_dir, job, result, deadline_hard, rng):
             return
 
@@ -283,7 +284,7 @@ def verify(lab, result):
         audit.append(entry)
 
     # ---- tagged commands: the stand-in and the audit log
-    tag_re = re.compile(r"\b(LT%s_\d+|lt%s\d+)\b" % (result.run_id, result.run_id))
+    tag_re = re.compile(r"\b(LT%s_\d+|lt%s\d+)\b" % (result.run_id.upper(), result.run_id))
     calls_by_tag = collections.Counter()
     argv_by_tag = {}
     for call in calls:
