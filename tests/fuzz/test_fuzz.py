@@ -30,7 +30,7 @@ def test_oracle_catches_a_wrong_allow():
                        "all_apps": False, "services": []}]}
     real = ev.decide
 
-    def lenient(view, request, programs=None):
+    def lenient(view, request, programs=None, held=None):
         return Decision(True, "granted by nobody", request, ["/usr/bin/dokku"] + list(request.argv), "web")
     ev.decide = lenient
     try:
