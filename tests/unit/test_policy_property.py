@@ -178,6 +178,8 @@ def built_commands(draw):
             return "%s %s %s" % (command, name, name2), _touch(command, [], [(kind, name), (kind, name2)])
         if vshape == "escape":
             return "%s %s" % (command, name), _touch(command, [], [(kind, name)], escape=True)
+        if vshape == "admin":                                       # promote: admin-only before any service
+            return "%s %s" % (command, name), _touch(command, admin_only=True)
         if draw(st.booleans()):
             return command, _touch(command, admin_only=True)        # a service command without its service
         return "%s %s" % (command, name), _touch(command, [], [(kind, name)])
