@@ -6,7 +6,9 @@
 Every option, positional word and property a non-admin may pass is typed here, and the comment
 beside it names the Dokku source that shows what Dokku does with it (``dokku/dokku`` paths, Dokku
 0.38; datastore verbs from ``dokku/dokku-postgres``, whose code the official datastore plugins
-share). What could not be established is left out, and so is admin-only.
+share). What could not be established is left out, and so is admin-only. Every row a non-admin
+may run carries its own ``file:LINE`` citation on its lines, none leans on a neighbour's
+(``tests/unit/test_registry.py`` checks it).
 """
 
 ROWS = """
@@ -18,17 +20,18 @@ apps:create            new do:record           # apps/src/subcommands/subcommand
 apps:destroy           app --force             # apps/subcommands.go:84-94 (--force skips the typed confirmation)
 apps:exists            app                     # apps/src/subcommands/subcommands.go:40-44
 apps:lock              app                     # apps/src/subcommands/subcommands.go:50-54
-apps:locked            app
-apps:unlock            app
+apps:locked            app                     # apps/subcommands.go:150-161 (the app's own lock file)
+apps:unlock            app                     # apps/subcommands.go:257-274 (removes the app's own lock file)
 apps:rename            app,new do:record --skip-deploy   # apps/subcommands.go:164-183
 apps:clone             app,new do:record --skip-deploy   # apps/subcommands.go:13-43; --ignore-existing exits 0 without creating (:30-34): admin
-apps:report            app --format=choice:stdout|json --app-*   # apps/report.go
+apps:report            app --format=choice:stdout|json --app-*   # apps/report.go:11-31
 apps:set               admin                   # apps/apps.go:4-15: deploy-source metadata and global-only keys, nothing a team needs
 # ---- config: every key is exported into Dokku's host shell (builder-*/builder-build eval config_export) ----
 config                 app --merged --shell --export      # config/src/commands/commands.go:40-52
 config:show            app --merged
-config:keys            app --merged
-config:bundle          app --merged
+    # config/functions.go:160-181; --merged: the global env (config.go:171-184), which its containers get (docker-args-deploy:15)
+config:keys            app --merged            # config/functions.go:124-130 (--merged: config.go:171-184)
+config:bundle          app --merged            # config/functions.go:45-48 tar of the env on stdout (--merged: config.go:171-184)
 config:export          app --merged   # config/functions.go:18-33 (a closed map of formats)
                        --format=choice:exports|envfile|docker-args|docker-args-keys|json|json-list|pack-keys|pretty|shell
 config:get             app --quoted @word      # config/functions.go:61-83 read-only lookup, one key
@@ -41,8 +44,8 @@ config:import          admin                   # keys on stdin bypass config-key
 ps:inspect             app                     # scheduler-docker-local/scheduler-inspect:26
 ps:rebuild             app --parallel=int      # ps/subcommands.go:29-39
 ps:restart             app --parallel=int @proctype?   # scheduler-deploy:33 glob (common/functions:551-566)
-ps:start               app --parallel=int
-ps:stop                app --parallel=int
+ps:start               app --parallel=int      # ps/subcommands.go:195-205 (--parallel is read only with --all, :196-198)
+ps:stop                app --parallel=int      # ps/subcommands.go:208-218 (--parallel is read only with --all, :209-211)
 ps:scale               app --skip-deploy --format=choice:stdout|json @scale*   # ps/functions.go:143-168
 ps:set                 app prop:restart-policy=restart-policy prop:restore=bool prop:stop-timeout-seconds=int
                            prop:skip-deploy=bool prop:procfile-path=relpath
@@ -72,23 +75,26 @@ logs:vector-stop       admin
 # ---- checks ----
 checks:disable         app @proctypes?         # checks/subcommands/disable:10-44 unquoted for-loop
 checks:enable          app @proctypes?
-checks:skip            app @proctypes?
+    # checks/subcommands/enable:13-42 IFS=, unquoted loop, ${list//$value/} (common/functions:864-871)
+checks:skip            app @proctypes?         # checks/subcommands/skip:13-43 as enable
 checks:run             app @dynos?             # checks/subcommands/run:77-103
 checks:set             app prop:wait-to-retire=int   # scheduler-docker-local/internal-functions:250-262 $((...))
-checks:report          app --format=choice:stdout|json --checks-*
+checks:report          app --format=choice:stdout|json --checks-*   # checks/report.go:8-28
 # ---- resource ----
 resource:limit         app --process-type=proctype --cpu=cpus --memory=size --memory-swap=size
     # resource/resource.go:77-79 property path; resource/triggers.go:73-88 docker args; --nvidia-gpu/--network*: admin
 resource:limit-clear   app --process-type=proctype
+    # resource/subcommands.go:19-26; functions.go:26-62 (type joined into property names, :58)
 resource:reserve       app --process-type=proctype --cpu=cpus --memory=size --memory-swap=size
-resource:reserve-clear app --process-type=proctype
-resource:report        app --format=choice:stdout|json --resource-*
+    # resource/subcommands.go:51-58; functions.go:64-122; memory only reaches docker (triggers.go:82-88)
+resource:reserve-clear app --process-type=proctype   # resource/subcommands.go:60-67; functions.go:26-62
+resource:report        app --format=choice:stdout|json --resource-*   # resource/resource.go:21-55 (the app's own properties)
 # ---- cron ----
 cron:list              app --format=choice:stdout|json   # cron/src/subcommands/subcommands.go:21-30
-cron:report            app --format=choice:stdout|json --cron-*
+cron:report            app --format=choice:stdout|json --cron-*   # cron/report.go:12-44
 cron:run               app --detach --ttl-seconds=int @cronid   # cron/subcommands.go:101-160 (own tasks)
 cron:suspend           app @cronid             # cron/subcommands.go:214-216; common/properties.go:790-793
-cron:resume            app @cronid
+cron:resume            app @cronid             # cron/subcommands.go:96-98,164-196 (the id must be one of the app's tasks)
 cron:set               app prop:maintenance=bool   # cron/cron.go:28-40; mailfrom/mailto global only
 # ---- builds ----
 builds:list            app --format=choice:stdout|json --kind=choice:build|deploy
@@ -98,15 +104,15 @@ builds:output          app @buildid?           # builds/builds.go:229-231 (journ
 builds:cancel          app                     # builds/subcommands.go:277-300
 builds:prune           app                     # builds/subcommands.go:415-438
 builds:set             app prop:retention=int  # builds/set.go:10-44
-builds:report          app --format=choice:stdout|json --builds-*
+builds:report          app --format=choice:stdout|json --builds-*   # builds/report.go:11-36
 # ---- scheduler ----
 scheduler:set          app prop:shell=ctrpath  # scheduler-run:143-152 one argv element; selected: admin (k3s)
-scheduler:report       app --format=choice:stdout|json --scheduler-*
+scheduler:report       app --format=choice:stdout|json --scheduler-*   # scheduler/report.go:8-31
 scheduler-docker-local:set app prop:init-process=bool prop:parallel-schedule-count=int   # scheduler-docker-local/subcommands/set:11-27
-scheduler-docker-local:report app --format=choice:stdout|json --scheduler-docker-local-*
+scheduler-docker-local:report app --format=choice:stdout|json --scheduler-docker-local-*   # scheduler-docker-local/report.go:8-31
 # ---- url, cleanup, repo ----
-url                    app                     # 00_dokku-standard/subcommands/url
-urls                   app
+url                    app                     # 00_dokku-standard/subcommands/url:9-12 (domains-urls trigger, read-only)
+urls                   app                     # 00_dokku-standard/subcommands/urls:9-12
 cleanup                app                     # common/docker.go:390-435 (no app = every app)
 repo:gc                app                     # repo/subcommands.go:7-14
 repo:purge-cache       app                     # repo/subcommands.go:16-20
@@ -145,35 +151,43 @@ builder:report         app --format=choice:stdout|json
 builder-dockerfile:set app prop:dockerfile-path=relpath   # builder-dockerfile/core-post-extract:11-28 mv
 builder-dockerfile:report app --format=choice:stdout|json --builder-dockerfile-computed-dockerfile-path
                            --builder-dockerfile-dockerfile-path --builder-dockerfile-global-dockerfile-path
+    # builder-dockerfile/report.go:8-26
 builder-herokuish:set  app prop:allowed=bool   # builder-herokuish/builder-herokuish-allowed:11
 builder-herokuish:report app --format=choice:stdout|json --builder-herokuish-allowed
                            --builder-herokuish-computed-allowed --builder-herokuish-global-allowed
+    # builder-herokuish/report.go:8-26
 builder-lambda:set     app prop:lambdayml-path=relpath   # builder-lambda/core-post-extract:11-26 mv
 builder-lambda:report  app --format=choice:stdout|json --builder-lambda-computed-lambdayml-path
                            --builder-lambda-global-lambdayml-path --builder-lambda-lambdayml-path
+    # builder-lambda/report.go:8-26
 builder-nixpacks:set   app prop:nixpackstoml-path=relpath   # builder-nixpacks/core-post-extract:11-26 mv
 builder-nixpacks:report app --format=choice:stdout|json --builder-nixpacks-computed-nixpackstoml-path
                            --builder-nixpacks-global-nixpackstoml-path --builder-nixpacks-nixpackstoml-path
+    # builder-nixpacks/report.go:8-26
 builder-pack:set       app prop:projecttoml-path=relpath   # builder-pack/core-post-extract:11-26 mv
 builder-pack:report    app --format=choice:stdout|json --builder-pack-computed-projecttoml-path
                            --builder-pack-global-projecttoml-path --builder-pack-projecttoml-path
+    # builder-pack/report.go:8-26
 builder-railpack:set   app prop:railpackjson-path=relpath   # builder-railpack/core-post-extract:11-26 mv
 builder-railpack:report app --format=choice:stdout|json --builder-railpack-computed-railpackjson-path
                            --builder-railpack-global-railpackjson-path --builder-railpack-railpackjson-path
+    # builder-railpack/report.go:8-26
 # ---- buildpacks ----
 buildpacks:add         app --index=int @buildpack   # buildpacks/functions.go:90-110; builder-pack/builder-build:285-302
 buildpacks:clear       app                     # buildpacks/subcommands.go:26-32
 buildpacks:detect      app --branch=git-ref    # buildpacks/functions.go:118-126 git checkout
-buildpacks:list        app
+buildpacks:list        app                     # buildpacks/subcommands.go:70-85
 buildpacks:remove      app --index=int @buildpack?   # buildpacks/subcommands.go:88-140
 buildpacks:set         app --index=int --replace @buildpack+   # buildpacks/subcommands.go:165-214
 buildpacks:set-property app prop:stack=registry-image   # builder-herokuish/builder-build:26-29,55 built FROM it
 buildpacks:report      app --format=choice:stdout|json --buildpacks-computed-stack --buildpacks-global-stack
                            --buildpacks-list --buildpacks-stack
+    # buildpacks/report.go:11-29
 # ---- app-json ----
 app-json:set           app prop:appjson-path=relpath   # common/common.go:292-297,338-369 Join + Copy
 app-json:report        app --format=choice:stdout|json --app-json-appjson-path
                            --app-json-computed-appjson-path --app-json-global-appjson-path
+    # app-json/report.go:8-26
 # ---- registry ----
 registry:login         app @registry-host @registry-user @secret
     # src/subcommands/subcommands.go:47-63: 3 positionals = a GLOBAL login; --password-stdin changes the count: admin
@@ -187,17 +201,21 @@ registry:report        app --format=choice:stdout|json --registry-computed-image
                            --registry-global-push-on-release --registry-global-server
                            --registry-image-repo --registry-image-repo-template --registry-push-extra-tags
                            --registry-push-on-release --registry-server --registry-tag-version
+    # registry/report.go:10-46 (no credentials)
 # ---- docker-options: raw docker run/build arguments ----
 docker-options:report  app --format=choice:stdout|json --docker-options-build --docker-options-deploy
-                           --docker-options-run   # docker-options/report.go (own app)
+                           --docker-options-run   # docker-options/report.go:17-32 (own app)
 docker-options:list    app --process=proctype --phase=choice:build|deploy|run   # docker-options/functions.go:194-226
 docker-options:add     app literal opts-stop --process=proctypes @phases @text+   # joined into docker args: root
+    # docker-options/src/subcommands/subcommands.go:20-39 words joined; functions.go:25-67
 docker-options:remove  app literal opts-stop --process=proctypes @phases @text+   # drops an admin's restrictions
-docker-options:clear   app literal --process=proctypes @phases?
+    # docker-options/functions.go:72-110
+docker-options:clear   app literal --process=proctypes @phases?   # docker-options/functions.go:132-164 (an admin's too)
 # ---- storage ----
 storage:list           app --format=choice:text|json   # storage/subcommands.go:303-336
 storage:report         app --format=choice:stdout|json --storage-build-mounts --storage-deploy-mounts
                            --storage-run-mounts
+    # storage/report.go:11-38
 storage:unmount        app --container-dir=abspath @storage-ref   # storage/attachment.go:169-201 compared only
 storage:mount          app literal --container-dir=abspath --phase=text --process-type=proctype
                            --volume-subpath=text --volume-readonly --volume-chown=text
@@ -219,7 +237,7 @@ storage:annotations:set admin
 network:set            app prop:bind-all-interfaces=bool prop:tld=domain
     # scheduler-deploy-process-container:51-53; network/functions.go:40-49; initial-network (re-split,
     # network/triggers.go:25-28), attach-* and static-web-listener: admin (host-wide networks, upstreams)
-network:rebuild        app                     # network/network.go (own IP/PORT files)
+network:rebuild        app                     # network/network.go:36-96 own IP/PORT files; no VerifyAppName: only the gate checks the app
 network:report         app --format=choice:stdout|json --network-attach-post-create
                            --network-attach-post-deploy --network-bind-all-interfaces
                            --network-computed-attach-post-create --network-computed-attach-post-deploy
@@ -229,6 +247,7 @@ network:report         app --format=choice:stdout|json --network-attach-post-cre
                            --network-global-initial-network --network-global-tld
                            --network-initial-network --network-static-web-listener --network-tld
                            --network-web-listeners
+    # network/report.go:10-50
 network:create         admin                   # host-wide docker networks (network/src/subcommands/subcommands.go:21-57)
 network:destroy        admin
 network:exists         admin
@@ -238,12 +257,14 @@ network:rebuildall     admin                   # every app
 # ---- certs ----
 certs:add              app                     # a tarball on stdin; CRT KEY paths cp host files (certs/internal-functions:26-27)
 certs:update           app
+    # certs/subcommands/update:36-72 as add: a tarball on stdin (CRT KEY host paths: no positional)
 certs:generate         app @domain?            # certs/subcommands/generate:30 domains-add
 certs:show             app @choice:crt|key     # certs/subcommands/show:11-24
 certs:remove           app                     # certs/internal-functions:34-47
 certs:rollback         app                     # not implemented (certs/help-functions:36)
 certs:report           app --format=choice:stdout|json --ssl-dir --ssl-enabled --ssl-expires-at
                            --ssl-hostnames --ssl-issuer --ssl-starts-at --ssl-subject --ssl-verified
+    # certs/report.go:16-31
 certs:chain            admin                   # not implemented, takes no app (certs/help-functions:31)
 certs:key              admin                   # not implemented (certs/help-functions:33)
 # ---- tags (Dokku < 0.26; removed in e893ac2aa) ----
@@ -256,8 +277,10 @@ domains:clear          app                     # domains/functions:7-29
 domains:reset          app                     # domains/subcommands/reset:13-16
 domains:enable         app                     # domains/subcommands/enable:13 never verifies the app: the gate does
 domains:disable        app
+    # domains/subcommands/disable:11-14 verifies only --all (functions:159-170): only the gate checks the app
 domains:report         app --format=choice:stdout|json
                            --domains-app-enabled --domains-app-vhosts --domains-global-enabled --domains-global-vhosts
+    # domains/report.go:15-34
 domains:add-global     admin                   # host-wide VHOST (domains/functions:190-243)
 domains:set-global     admin
 domains:remove-global  admin                   # the same sed on the global VHOST (domains/functions:219-228)
@@ -267,14 +290,15 @@ ports:add              app @portmap+           # ports/functions.go:312-364; sch
 ports:set              app @portmap+           # ports/subcommands.go:103-131
 ports:remove           app @portspec+          # ports/functions.go:317-331,371-386
 ports:clear            app                     # ports/functions.go:25-31
-ports:list             app
+ports:list             app                     # ports/subcommands.go:12-18
 ports:report           app --format=choice:stdout|json
                            --ports-map --ports-map-json --ports-map-detected --ports-map-detected-json
+    # ports/report.go:11-27
 # ---- proxy (plugins/proxy) ----
 proxy:build-config     app --parallel=int      # proxy/subcommands.go:11-22 (--all: ADMIN_OPTIONS)
 proxy:clear-config     app                     # proxy/subcommands.go:24-35
-proxy:enable           app --parallel=int
-proxy:disable          app --parallel=int
+proxy:enable           app --parallel=int      # proxy/subcommands.go:50-60 (--parallel is read only with --all)
+proxy:disable          app --parallel=int      # proxy/subcommands.go:37-47
 proxy:set              app prop:type=choice:nginx|openresty|caddy|haproxy|traefik
                            prop:proxy-port=port prop:proxy-ssl-port=port short:type
     # proxy/subcommands.go:85-99 (a lone TYPE is `type TYPE`); ports/functions.go:195-215 Atoi; disabled: use enable/disable
@@ -283,6 +307,7 @@ proxy:report           app --format=choice:stdout|json
                            --proxy-computed-type --proxy-disabled --proxy-enabled --proxy-global-proxy-port
                            --proxy-global-proxy-ssl-port --proxy-global-type --proxy-proxy-port
                            --proxy-proxy-ssl-port --proxy-type
+    # proxy/report.go:8-39
 # ---- nginx: every value is pasted bare before ';' into nginx.conf (templates/nginx.conf.sigil:26-82) ----
 
 nginx:set              app   # nginx-vhosts/subcommands/set:11-36
@@ -303,6 +328,7 @@ nginx:set              app   # nginx-vhosts/subcommands/set:11-36
 nginx:show-config      app                     # nginx-vhosts/command-functions:9-34 (own conf)
 nginx:access-logs      app -t|--tail           # nginx-vhosts/functions:66-100
 nginx:error-logs       app -t|--tail
+    # nginx-vhosts/subcommands/error-logs:9-12; functions:66-100 (tail of the app's log; only $3 == -t)
 nginx:validate-config  app --clean!            # command-functions:79-86: APP=--clean cleans every app
 nginx:report           app   # nginx-vhosts/report.go:59-80
                            --format=choice:stdout|json --nginx-access-log-format --nginx-computed-access-log-format
@@ -350,7 +376,7 @@ nginx:start            admin                   # host-wide service
 nginx:stop             admin
 nginx:reload           admin
 # ---- openresty: values become '--label=openresty.P=VALUE' (docker-args-process-deploy:145-207) ----
-openresty:set          app   # openresty-vhosts/subcommands/set; paths, bind-address, global keys: admin
+openresty:set          app   # openresty-vhosts/subcommands/set:11-39; paths, bind-address, global keys: admin
                            prop:client-max-body-size=nginx-size prop:client-body-timeout=nginx-time
                            prop:client-header-timeout=nginx-time prop:keepalive-timeout=nginx-time
                            prop:lingering-timeout=nginx-time prop:send-timeout=nginx-time
@@ -362,6 +388,7 @@ openresty:set          app   # openresty-vhosts/subcommands/set; paths, bind-add
                            prop:x-forwarded-proto-value=nginx-value prop:x-forwarded-ssl=choice:on|off prop:hsts=bool
                            prop:hsts-include-subdomains=bool prop:hsts-preload=bool prop:hsts-max-age=int
                            prop:access-log-format=word
+    # no verify_app_name (every key is in GLOBAL_KEYS, set:13,22-27): only the gate checks the app
 openresty:report       app   # openresty-vhosts/report.go:70-110
                            --format=choice:stdout|json --openresty-access-log-format
                            --openresty-global-access-log-format --openresty-computed-access-log-format
@@ -421,6 +448,7 @@ caddy:report           app   # caddy-vhosts/report.go:16-35
                            --caddy-global-image --caddy-global-letsencrypt-email --caddy-global-letsencrypt-server
                            --caddy-global-log-level --caddy-global-polling-interval --caddy-global-tls-internal
 caddy:labels:show      app @word?
+    # caddy-vhosts/command-functions:25-31; proxy/command-functions:7-22, name escaped for sed (proxy/functions:6-10,53-55)
 caddy:labels:add       admin                   # caddy-vhosts/docker-args-process-deploy:132-137 shared proxy directives
 caddy:labels:remove    admin
 caddy:show-config      admin                   # caddy-vhosts/command-functions:68-82 ignores the app
@@ -432,7 +460,7 @@ haproxy:report         app   # haproxy-vhosts/report.go:13-35
                            --haproxy-computed-letsencrypt-server --haproxy-computed-log-level
                            --haproxy-computed-refresh-conf --haproxy-global-image --haproxy-global-letsencrypt-email
                            --haproxy-global-letsencrypt-server --haproxy-global-log-level --haproxy-global-refresh-conf
-haproxy:labels:show    app @word?
+haproxy:labels:show    app @word?              # haproxy-vhosts/command-functions:25-31; proxy/command-functions:7-22
 haproxy:labels:add     admin                   # proxy/command-functions:24-41
 haproxy:labels:remove  admin
 haproxy:show-config    admin
@@ -440,7 +468,7 @@ haproxy:start          admin
 haproxy:stop           admin
 traefik:set            admin                   # every key is global only (traefik-vhosts/subcommands/set:14-37)
 traefik:report         admin                   # prints the dashboard basic-auth password (traefik-vhosts/report.go:27,40)
-traefik:labels:show    app @word?
+traefik:labels:show    app @word?              # traefik-vhosts/command-functions:25-31; proxy/command-functions:7-22
 traefik:labels:add     admin                   # traefik-vhosts/docker-args-process-deploy:161-167 routers on the shared proxy
 traefik:labels:remove  admin
 traefik:show-config    admin                   # templates/compose.yml.sigil:35-45 DNS provider credentials
@@ -518,7 +546,7 @@ teams:who-can          teams who:admin --format=choice:json|stdout
 
 DATASTORE_ROWS = """
 list                   servicelist do:listing   # common-functions:690-703 (the gate filters the list)
-exists                 service
+exists                 service                  # subcommands/exists:15-19
 info                   service --config-dir --config-options --data-dir --dsn --exposed-ports --id
                            --internal-ip --initial-network --links --post-create-network
                            --post-start-network --service-root --status --version   # common-functions:561-602
@@ -547,9 +575,10 @@ export                 service                  # functions:171-183
 import                 service                  # functions:185-197
 expose                 service opts-last @hostport*   # common-functions:834-866,87-93 -p unquoted
 unexpose               service
-start                  service
-stop                   service
-restart                service
+    # subcommands/unexpose:15-19; common-functions:868-908 (own PORT file and ambassador)
+start                  service                  # subcommands/start:15-19; functions:199-232 (the service's stored settings)
+stop                   service                  # subcommands/stop:15-19; common-functions:476-494
+restart                service                  # subcommands/restart:15-21; common-functions:960-978, functions:199-232
 pause                  service                  # common-functions:960-978
 destroy                service opts-last -f|--force   # subcommands/destroy:16-56 (refuses while linked)
 logs                   service opts-last -t|--tail @int?   # common-functions:705-722 --tail $N unquoted
@@ -558,13 +587,13 @@ backup-auth            service @secret-token @secret-token @word? @word? @url?  
 backup-deauth          service                  # common-functions:392-399
 backup-set-encryption  service @secret-token    # common-functions:430-438, read back :307-309
 backup-set-public-key-encryption service @gpg-key-id   # common-functions:440-448, read back :311-313
-backup-unset-encryption service
-backup-unset-public-key-encryption service
+backup-unset-encryption service                 # common-functions:458-465
+backup-unset-public-key-encryption service      # common-functions:467-474
 backup-schedule-cat    service                  # common-functions:418-428
 backup-unschedule      service                  # common-functions:450-456
 backup-schedule        service literal opts-last @cron @bucket --use-iam|-u
     # common-functions:401-416: a root-owned /etc/cron.d line that runs without the gate
-connect-admin          service                  # dokku-mongo subcommands/connect-admin (own container)
+connect-admin          service                  # dokku-mongo subcommands/connect-admin:15-24 (own container, its own root password)
 promote                admin                    # common-functions:918-935 re-splits the old URL value unquoted
 set                    admin                    # subcommands/set:23 docker networks (functions:119-145)
 """

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -172,3 +173,48 @@ def test_every_row_type_is_known():
 def test_rows_text_has_no_backslash():
     # the rows are plain data: a backslash would be an escape in the Python string
     assert "\\" not in ROWS and "\\" not in DATASTORE_ROWS
+
+
+# A citation names a file of Dokku (or of a datastore plugin) and a line: ``ps/subcommands.go:195-205``,
+# ``common-functions:458``, ``dokku:281``.
+CITATION = re.compile(r"[A-Za-z0-9_.-]*[A-Za-z][A-Za-z0-9_.-]*(/[A-Za-z0-9_.-]+)*:[0-9]+")
+
+
+def _uncited(text, prefix=""):
+    """The rows of ``text`` a non-admin may run whose own lines (the row's first line and the
+    continuation lines under it) carry no citation in a comment, and how many rows were checked.
+    Every such row cites what Dokku does with its words itself: no row leans on a neighbour's."""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line[0].isspace():
+            rows[-1][1].append(line)
+        else:
+            rows.append((line.split()[0], [line]))
+    uncited, checked = [], 0
+    for name, lines in rows:
+        spec = commands.lookup(prefix + name)
+        if spec.admin_only or spec.scope in ("form", "teams"):
+            continue
+        checked += 1
+        if not CITATION.search(" ".join(line.partition("#")[2] for line in lines)):
+            uncited.append(name)
+    return uncited, checked
+
+
+@pytest.mark.parametrize("text,prefix,least", [(ROWS, "", 150), (DATASTORE_ROWS, "postgres:", 30)],
+                         ids=["core", "datastore"])
+def test_every_row_a_member_may_run_cites_its_source(text, prefix, least):
+    uncited, checked = _uncited(text, prefix)
+    assert uncited == [] and checked >= least
+
+
+def test_an_uncited_row_is_found():
+    text = ("apps:lock app\n"
+            "apps:unlock app   # apps/subcommands.go:257-274\n"
+            "apps:locked app   # the app's own lock file (:150)\n"
+            "ps:set app prop:restore=bool\n"
+            "    # ps/subcommands.go:185-193\n"
+            "ps:retire admin\n")
+    assert _uncited(text) == (["apps:lock", "apps:locked"], 4)
