@@ -45,6 +45,35 @@ attributes:
     description: Shows the teams that change, before and after.
 """
 
+    # A team's grants (the last three of declare.team_field_options): dokku_team sets them,
+    # dokku_team_grant adds, revokes or sets them.
+    GRANTS = r"""
+options:
+  commands:
+    description:
+      - Commands the members may run, e.g. V(apps:list), V(git-*), V(config:*), V(*).
+      - Globs never match host-escape commands nor admin-only commands.
+    type: list
+    elements: str
+  apps:
+    description: Apps the members may touch; V(*) is every app.
+    type: list
+    elements: str
+  services:
+    description: Services the members may touch.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: The service type (V(postgres), V(redis), ...) or V(*).
+        type: str
+        required: true
+      name:
+        description: The service name, or V(*).
+        type: str
+        required: true
+"""
+
     # The items of ``teams`` (declare.team_item_options).
     TEAMS = r"""
 options:

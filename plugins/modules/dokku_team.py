@@ -47,29 +47,6 @@ options:
     description: The team's members (exact list when given).
     type: list
     elements: str
-  commands:
-    description:
-      - Commands the members may run (exact list when given), e.g. V(apps:list), V(git-*), V(config:*), V(*).
-      - Globs never match host-escape commands nor admin-only commands.
-    type: list
-    elements: str
-  apps:
-    description: Apps the members may touch (exact list when given); V(*) is every app.
-    type: list
-    elements: str
-  services:
-    description: Services the members may touch (exact list when given).
-    type: list
-    elements: dict
-    suboptions:
-      type:
-        description: The service type (V(postgres), V(redis), ...) or V(*).
-        type: str
-        required: true
-      name:
-        description: The service name, or V(*).
-        type: str
-        required: true
   purge:
     description:
       - With O(teams), destroy every team the list does not name. V(dokku@admin) is never destroyed;
@@ -77,6 +54,7 @@ options:
 extends_documentation_fragment:
   - dokku_ci.teams.dokku_teams
   - dokku_ci.teams.dokku_teams.writes
+  - dokku_ci.teams.dokku_teams.grants
   - dokku_ci.teams.dokku_teams.teams
   - dokku_ci.teams.dokku_teams.removal
 seealso:

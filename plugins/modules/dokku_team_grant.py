@@ -26,27 +26,6 @@ options:
     description: The team (it must exist).
     type: str
     required: true
-  commands:
-    description: Commands or command globs.
-    type: list
-    elements: str
-  apps:
-    description: Apps, or V(*) for every app.
-    type: list
-    elements: str
-  services:
-    description: Services.
-    type: list
-    elements: dict
-    suboptions:
-      type:
-        description: The service type (V(postgres), V(redis), ...) or V(*).
-        type: str
-        required: true
-      name:
-        description: The service name, or V(*).
-        type: str
-        required: true
   state:
     description: V(present) grants, V(absent) revokes.
     type: str
@@ -61,9 +40,7 @@ options:
 extends_documentation_fragment:
   - dokku_ci.teams.dokku_teams
   - dokku_ci.teams.dokku_teams.writes
-attributes:
-  diff_mode:
-    description: Shows the team before and after.
+  - dokku_ci.teams.dokku_teams.grants
 seealso:
   - module: dokku_ci.teams.dokku_team
   - module: dokku_ci.teams.dokku_team_member

@@ -192,7 +192,7 @@ decision:
       type: str
   sample:
     decision: allow
-    reason: allowed by team web
+    reason: granted by team web
     command: "ps:restart"
     apps: [web]
     services: []

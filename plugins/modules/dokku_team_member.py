@@ -48,9 +48,6 @@ options:
 extends_documentation_fragment:
   - dokku_ci.teams.dokku_teams
   - dokku_ci.teams.dokku_teams.writes
-attributes:
-  diff_mode:
-    description: Shows the team before and after.
 seealso:
   - module: dokku_ci.teams.dokku_team
   - module: dokku_ci.teams.dokku_team_grant
