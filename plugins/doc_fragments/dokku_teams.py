@@ -45,6 +45,19 @@ attributes:
     description: Shows the teams that change, before and after.
 """
 
+    # A team's people (the first two of declare.team_field_options), as dokku_team sets them.
+    PEOPLE = r"""
+options:
+  owners:
+    description: The team's owners (exact list when given).
+    type: list
+    elements: str
+  members:
+    description: The team's members (exact list when given).
+    type: list
+    elements: str
+"""
+
     # A team's grants (the last three of declare.team_field_options): dokku_team sets them,
     # dokku_team_grant adds, revokes or sets them.
     GRANTS = r"""

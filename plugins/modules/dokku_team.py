@@ -39,14 +39,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  owners:
-    description: The team's owners (exact list when given).
-    type: list
-    elements: str
-  members:
-    description: The team's members (exact list when given).
-    type: list
-    elements: str
   purge:
     description:
       - With O(teams), destroy every team the list does not name. V(dokku@admin) is never destroyed;
@@ -54,6 +46,7 @@ options:
 extends_documentation_fragment:
   - dokku_ci.teams.dokku_teams
   - dokku_ci.teams.dokku_teams.writes
+  - dokku_ci.teams.dokku_teams.people
   - dokku_ci.teams.dokku_teams.grants
   - dokku_ci.teams.dokku_teams.teams
   - dokku_ci.teams.dokku_teams.removal

@@ -74,13 +74,8 @@ team:
   description: The team after the change, with the fields of RV(dokku_ci.teams.dokku_team#module:team).
   returned: success
   type: dict
-  sample:
-    name: web
-    owners: [olivia]
-    members: [alice]
-    commands: ["config:*", "git-*"]
-    apps: [web]
-    services: [{type: postgres, name: web-db}]
+  sample: {name: web, owners: [olivia], members: [alice], commands: ["config:*", "git-*"], apps: [web],
+           services: [{type: postgres, name: web-db}]}
 host_escape_commands:
   description: The host-escape commands the team is granted after the change.
   returned: success

@@ -78,13 +78,7 @@ team:
   description: The team after the change, with the fields of RV(dokku_ci.teams.dokku_team#module:team).
   returned: success
   type: dict
-  sample:
-    name: web
-    owners: [olivia]
-    members: [alice]
-    commands: ["git-*"]
-    apps: [web]
-    services: []
+  sample: {name: web, owners: [olivia], members: [alice], commands: ["git-*"], apps: [web], services: []}
 added:
   description: Users added to the role.
   returned: success
