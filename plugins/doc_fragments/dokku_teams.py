@@ -105,24 +105,12 @@ options:
         type: str
         choices: [present, absent]
         default: present
-      owners:
-        description: The team's owners (exact list when given).
-        type: list
-        elements: str
-      members:
-        description: The team's members (exact list when given).
-        type: list
-        elements: str
-      commands:
-        description: Commands the members may run (exact list when given).
-        type: list
-        elements: str
-      apps:
-        description: Apps the members may touch (exact list when given).
-        type: list
-        elements: str
+      owners: {description: As O(dokku_ci.teams.dokku_team#module:owners)., type: list, elements: str}
+      members: {description: As O(dokku_ci.teams.dokku_team#module:members)., type: list, elements: str}
+      commands: {description: As O(dokku_ci.teams.dokku_team#module:commands)., type: list, elements: str}
+      apps: {description: As O(dokku_ci.teams.dokku_team#module:apps)., type: list, elements: str}
       services:
-        description: Services the members may touch (exact list when given).
+        description: As O(dokku_ci.teams.dokku_team#module:services).
         type: list
         elements: dict
         suboptions:
