@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dokku_ci.teams.plugins.module_utils import gateconfig, hostsync
 from ansible_collections.dokku_ci.teams.plugins.module_utils import state as statelib
-from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import DokkuTeamsError, StateError
+from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import DokkuTeamsError, Invalid, StateError
 from ansible_collections.dokku_ci.teams.plugins.module_utils.store import Store
 
 DEFAULT_CONFIG = gateconfig.DEFAULT_PATH
@@ -29,6 +30,14 @@ def common_argument_spec():
         state_dir=dict(type="path"),
         config=dict(type="path", default=DEFAULT_CONFIG),
     )
+
+
+def new_module(argument_spec, **kwargs):
+    """The ``AnsibleModule`` of a dokku_ci.teams module: its own options plus the common ones
+    (doc fragment ``dokku_teams``); every module supports check mode."""
+    spec = dict(argument_spec)
+    spec.update(common_argument_spec())
+    return AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
 
 
 class Context(object):
@@ -138,6 +147,25 @@ def changes(before, after, section):
     removed = sorted(name for name in old if name not in new)
     updated = sorted(name for name in new if name in old and old[name] != new[name])
     return added, removed, updated
+
+
+def team_record(state, name):
+    """A team as the modules return it: its record and its name (``None`` when absent)."""
+    record = state["teams"].get(name)
+    return None if record is None else dict(record, name=name)
+
+
+def existing_team(state, team):
+    """The modules that change one team never create it: that is ``dokku_team``'s job."""
+    if team not in state["teams"]:
+        raise Invalid("Team %s does not exist: create it with dokku_ci.teams.dokku_team first" % team)
+
+
+def finish(module, result, before, after, section="teams"):
+    """Exit with ``result`` and, in diff mode, the entries of ``section`` that changed."""
+    if module._diff:
+        result["diff"] = state_diff(before, after, section)
+    module.exit_json(**result)
 
 
 def host_escape_warnings(module, state, teams):

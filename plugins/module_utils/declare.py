@@ -2,8 +2,9 @@
 # Copyright: contributors to dokku_ci.teams
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The declarations of the list modules, checked and applied to a state in one pass each.
+"""The declarations of the list modules: their argument specs, and their items checked.
 
+``state.declare_users`` and ``state.declare_teams`` apply the items in one pass each.
 ``dokku_ci_user`` and ``dokku_team`` apply them to the host's state; ``dokku_team_plan``
 applies both to a copy before the role changes anything, so a bad key, name or reference
 fails first and the teams can be previewed against the users the run would create.
@@ -11,10 +12,13 @@ fails first and the teams can be previewed against the users the run would creat
 
 from __future__ import annotations
 
-from . import names, sshkeys
+from . import names, removal, sshkeys
+from . import state as statelib
 from .errors import Invalid
 from .names import check_user
 from .state import TEAM_FIELDS
+
+PRESENCE = dict(type="str", choices=["present", "absent"], default="present")
 
 
 def user_item_options():
@@ -22,11 +26,24 @@ def user_item_options():
     options = dict(
         name=dict(type="str", required=True),
         keys=dict(type="list", elements="str", no_log=False),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+        state=dict(PRESENCE),
         exclusive_keys=dict(type="bool", no_log=False),
     )
     options["from"] = dict(type="list", elements="str")
     return options
+
+
+def user_list_options():
+    """``users`` and its default ``exclusive_keys`` (doc fragment ``dokku_teams.users``)."""
+    return dict(users=dict(type="list", elements="dict", options=user_item_options()),
+                exclusive_keys=dict(type="bool", default=False, no_log=False))
+
+
+def removal_options():
+    """The purge and its guard (doc fragment ``dokku_teams.removal``)."""
+    return dict(purge=dict(type="bool", default=False),
+                allow_mass_removal=dict(type="bool", default=False),
+                max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE))
 
 
 def team_field_options():
@@ -43,10 +60,16 @@ def team_field_options():
 
 def team_item_options():
     """The argument spec of one item of ``teams``."""
-    options = dict(name=dict(type="str", required=True),
-                   state=dict(type="str", choices=["present", "absent"], default="present"))
+    options = dict(name=dict(type="str", required=True), state=dict(PRESENCE))
     options.update(team_field_options())
     return options
+
+
+def team_list_options():
+    """``teams`` and what goes with it (doc fragment ``dokku_teams.teams``)."""
+    return dict(teams=dict(type="list", elements="dict", options=team_item_options()),
+                purge_app_teams=dict(type="bool", default=False),
+                lint=dict(type="bool", default=True))
 
 
 def _declared_keys(name, keys):
@@ -61,25 +84,16 @@ def _declared_keys(name, keys):
     return out
 
 
-def _check_key_owners(current, users, declared):
-    """A key two users would hold is the mistake of the declaration that gives it to someone
-    new: name that user (the state's own check blames whichever of the two sorts first)."""
-    holders = {}
-    for name, record in users.items():
-        for line in record["keys"]:
-            holders.setdefault(sshkeys.parse_key(line).blob_b64, []).append(name)
-    had = {}
-    for name, record in current["users"].items():
-        had[name] = set(sshkeys.parse_key(line).blob_b64 for line in record["keys"])
-    for already in (False, True):
-        for item in declared:
-            for index, (blob, line) in enumerate(item["keys"].items()):
-                if (blob in had.get(item["name"], ())) != already:
-                    continue
-                others = [other for other in holders.get(blob, ()) if other != item["name"]]
-                if others:
-                    raise Invalid("user %s: keys[%d]: key %s already belongs to user %s: a key identifies one"
-                                  " user" % (item["name"], index, sshkeys.parse_key(line).fingerprint, others[0]))
+def _each_once(items, check, what):
+    """The items in order, each name checked (``check``) and named once only."""
+    seen = set()
+    for item in items:
+        name = item["name"]
+        check(name)
+        if name in seen:
+            raise Invalid("%s %s is declared twice" % (what, name))
+        seen.add(name)
+        yield item
 
 
 def user_declarations(params):
@@ -90,13 +104,8 @@ def user_declarations(params):
     else:
         items = params["users"]
     out = []
-    seen = set()
-    for item in items:
+    for item in _each_once(items, check_user, "user"):
         name = item["name"]
-        check_user(name)
-        if name in seen:
-            raise Invalid("user %s is declared twice" % name)
-        seen.add(name)
         exclusive = item.get("exclusive_keys")
         if exclusive is None:
             exclusive = params["exclusive_keys"]
@@ -111,105 +120,37 @@ def user_declarations(params):
     return out
 
 
-def apply_users(current, items, purge):
-    """The state with ``items`` applied: one pass, whatever the number of users (the result is
-    validated afterwards, which also checks that no key belongs to two users)."""
-    users = dict(current["users"])
-    listed = set(item["name"] for item in items)
-    gone = set(name for name in users if purge and name not in listed)
-    for item in items:
-        name = item["name"]
-        if item["state"] == "absent":
-            if name in users:
-                gone.add(name)
-            continue
-        record = users.get(name)
-        keys = item["keys"]
-        if record is None:
-            if not keys:
-                raise Invalid("user %s does not exist: give keys to create it" % name)
-            lines = list(keys.values())
-            from_ = item["from"] or []
-        else:
-            if keys is None:
-                lines = list(record["keys"])
-            elif item["exclusive_keys"]:
-                lines = list(keys.values())
-            else:
-                have = set(sshkeys.parse_key(line).blob_b64 for line in record["keys"])
-                lines = list(record["keys"]) + [line for blob, line in keys.items() if blob not in have]
-            from_ = record["from"] if item["from"] is None else item["from"]
-        if not lines:
-            raise Invalid("user %s needs at least one SSH public key: remove the user instead" % name)
-        users[name] = {"keys": sorted(lines), "from": sorted(set(from_))}
-    for name in gone:
-        users.pop(name, None)
-    _check_key_owners(current, users, [item for item in items if item["state"] != "absent" and item["keys"]])
-    teams = current["teams"]
-    if gone:
-        teams = {}
-        for team, record in current["teams"].items():
-            if gone.intersection(record["owners"]) or gone.intersection(record["members"]):
-                record = dict(record, owners=[user for user in record["owners"] if user not in gone],
-                              members=[user for user in record["members"] if user not in gone])
-            teams[team] = record
-    return dict(current, users=users, teams=teams)
-
-
 def team_declarations(params):
+    """The teams a call declares, checked, as a list of dicts (single form: a list of one)."""
     if params["teams"] is None:
         items = [dict((field, params[field]) for field in ("name", "state") + TEAM_FIELDS)]
     else:
         items = params["teams"]
     out = []
-    seen = set()
-    for item in items:
-        name = item["name"]
-        names.check_team(name)
-        if name in seen:
-            raise Invalid("team %s is declared twice" % name)
-        seen.add(name)
+    for item in _each_once(items, names.check_team, "team"):
         record = dict((field, item.get(field)) for field in ("name",) + TEAM_FIELDS)
         record["state"] = item.get("state") or "present"
         out.append(record)
     return out
 
 
-def apply_teams(current, items, purge=False, purge_app_teams=False):
-    """The state with the team declarations applied, in one pass."""
-    users = current["users"]
-    teams = dict(current["teams"])
-    listed = set(item["name"] for item in items)
-    for item in items:
-        name = item["name"]
-        if item["state"] == "absent":
-            if name == names.ADMIN_TEAM:
-                raise Invalid("team %s cannot be destroyed: its members are the admins" % names.ADMIN_TEAM)
-            teams.pop(name, None)
-            continue
-        record = teams.get(name)
-        if record is None:
-            names.check_new_team(name)
-            record = {"owners": [], "members": [], "commands": [], "apps": [], "services": []}
-        record = dict(record)
-        for field in TEAM_FIELDS:
-            value = item[field]
-            if value is None:
-                continue
-            if field in ("owners", "members"):
-                unknown = sorted(set(user for user in value if user not in users))
-                if unknown:
-                    raise Invalid("team %s: %s: unknown user %s: declare users with dokku_ci.teams.dokku_ci_user"
-                                  " before naming them in a team" % (name, field, ", ".join(unknown)))
-            if field == "services":
-                value = [{"type": service["type"], "name": service["name"]} for service in value]
-            record[field] = list(value)
-        teams[name] = record
-    if purge:
-        for name in list(teams):
-            if name in listed or name == names.ADMIN_TEAM:
-                continue
-            if names.is_app_team(name) and not purge_app_teams:
-                continue
-            del teams[name]
-    return dict(current, teams=teams)
+def _unchanged(state):
+    return state
+
+
+def declare_users(current, items, params, settle=_unchanged):
+    """``state.declare_users`` under the purge guard, as ``dokku_ci_user`` and the plan run it;
+    ``settle`` (the plan: validation) runs between the two."""
+    new = settle(statelib.declare_users(current, items, params["purge"]))
+    removal.guard(current, new, params["allow_mass_removal"], params["max_removal_share"],
+                  purge=params["purge"], teams=False)
+    return new
+
+
+def declare_teams(current, items, params, settle=_unchanged):
+    """``state.declare_teams`` under the purge guard, as ``dokku_team`` and the plan run it."""
+    purge_app_teams = params["purge_app_teams"]
+    new = settle(statelib.declare_teams(current, items, params["purge"], purge_app_teams))
+    removal.guard(current, new, params["allow_mass_removal"], params["max_removal_share"],
+                  purge=params["purge"], users=False, purge_app_teams=purge_app_teams)
+    return new

@@ -199,15 +199,10 @@ def _check_team_rules(name, team, where="teams"):
             _fail(base, "an app team grants exactly apps ['%s'] and commands ['*']" % app)
 
 
-def validate(doc, internal=True):
-    """A normalised copy of ``doc``, or ``Invalid`` naming the bad field.
-
-    ``internal=True``: the stored state (``serial`` required). ``internal=False``: a policy
-    document (``serial`` ignored if present, and left out of the result).
-    """
+def _check_header(doc, internal):
+    """The document's ``version`` (and ``serial`` when ``internal``) as the result's start."""
     _dict("document", doc)
-    allowed = ("version", "serial", "users", "teams")
-    _unknown("document", doc, allowed)
+    _unknown("document", doc, ("version", "serial", "users", "teams"))
     if "version" not in doc:
         _fail("version", "missing (this code reads version %d)" % VERSION)
     version = doc["version"]
@@ -220,9 +215,33 @@ def validate(doc, internal=True):
         if not _integer(serial) or serial < 0:
             _fail("serial", "must be a non-negative integer, not %s" % show(serial))
         out["serial"] = serial
-    users_in = _dict("users", doc.get("users", {}))
-    teams_in = _dict("teams", doc.get("teams", {}))
+    return out
 
+
+def _user_keys(base, user, lines, blobs):
+    """``user``'s key lines, one per key; ``blobs`` (key -> user, across users) says who holds
+    which key so far, since a key identifies one user."""
+    keys = {}
+    for index, line in enumerate(lines):
+        key = _KEY_CACHE.get(line) if isinstance(line, str) else None
+        if key is None:
+            key = _checked(_path(base, "keys", index), _parse_key, line)
+        owner = blobs.get(key.blob_b64)
+        if owner == user:
+            if keys.get(key.blob_b64) != key.line:
+                _fail(_path(base, "keys", index), "the same key (%s) is listed twice" % key.fingerprint)
+            continue
+        if owner is not None:
+            _fail(_path(base, "keys", index), "key %s already belongs to user %s: a key identifies one"
+                  " user" % (key.fingerprint, owner))
+        blobs[key.blob_b64] = user
+        keys[key.blob_b64] = key.line
+    if not keys:
+        _fail(base + ".keys", "a user needs at least one SSH public key")
+    return sorted(keys.values())
+
+
+def _validate_users(users_in):
     users = {}
     blobs = {}
     for user in sorted(users_in):
@@ -233,29 +252,40 @@ def validate(doc, internal=True):
         _unknown(base, record, USER_FIELDS)
         if "keys" not in record:
             _fail(base, "a user needs keys (one or more SSH public keys)")
-        keys = {}
-        for index, line in enumerate(_list(base + ".keys", record["keys"])):
-            key = _KEY_CACHE.get(line) if isinstance(line, str) else None
-            if key is None:
-                key = _checked(_path(base, "keys", index), _parse_key, line)
-            owner = blobs.get(key.blob_b64)
-            if owner == user:
-                if keys.get(key.blob_b64) != key.line:
-                    _fail(_path(base, "keys", index), "the same key (%s) is listed twice" % key.fingerprint)
-                continue
-            if owner is not None:
-                _fail(_path(base, "keys", index), "key %s already belongs to user %s: a key identifies one"
-                      " user" % (key.fingerprint, owner))
-            blobs[key.blob_b64] = user
-            keys[key.blob_b64] = key.line
-        if not keys:
-            _fail(base + ".keys", "a user needs at least one SSH public key")
+        keys = _user_keys(base, user, _list(base + ".keys", record["keys"]), blobs)
         from_list = _list(base + ".from", record.get("from", []))
         if from_list:
             from_list = _sorted_unique(_checked(base + ".from", check_from, from_list))
-        users[user] = {"keys": sorted(keys.values()), "from": from_list}
-    out["users"] = users
+        users[user] = {"keys": keys, "from": from_list}
+    return users
 
+
+def _validate_team(base, record, users):
+    """One team's five fields, checked and normalised (the special teams' rules aside)."""
+    team = {}
+    for field in ("owners", "members"):
+        people = _list(base + "." + field, record.get(field, []))
+        for index, person in enumerate(people):
+            if not isinstance(person, str) or person not in users:
+                _fail(_path(base, field, index), "unknown user %s: declare the user first" % show(person))
+        team[field] = _sorted_unique(people)
+    commands = _list(base + ".commands", record.get("commands", []))
+    for index, command in enumerate(commands):
+        if not names.COMMAND_GRANT.match(command):
+            _checked(_path(base, "commands", index), names.check_command_grant, command)
+    team["commands"] = _sorted_unique(commands)
+    apps = _list(base + ".apps", record.get("apps", []))
+    for index, app in enumerate(apps):
+        if app != "*" and not names.APP.match(app):
+            _checked(_path(base, "apps", index), names.check_app_grant, app)
+    team["apps"] = _sorted_unique(apps)
+    services = _list(base + ".services", record.get("services", []))
+    team["services"] = _services_out(_service(_path(base, "services", index), service)
+                                     for index, service in enumerate(services)) if services else []
+    return team
+
+
+def _validate_teams(teams_in, users):
     teams = {}
     for name in sorted(teams_in):
         base = "teams." + str(name)
@@ -263,31 +293,25 @@ def validate(doc, internal=True):
             _checked(base, names.check_team, name)
         record = _dict(base, teams_in[name])
         _unknown(base, record, TEAM_FIELDS)
-        team = {}
-        for field in ("owners", "members"):
-            people = _list(base + "." + field, record.get(field, []))
-            for index, person in enumerate(people):
-                if not isinstance(person, str) or person not in users:
-                    _fail(_path(base, field, index), "unknown user %s: declare the user first" % show(person))
-            team[field] = _sorted_unique(people)
-        commands = _list(base + ".commands", record.get("commands", []))
-        for index, command in enumerate(commands):
-            if not names.COMMAND_GRANT.match(command):
-                _checked(_path(base, "commands", index), names.check_command_grant, command)
-        team["commands"] = _sorted_unique(commands)
-        apps = _list(base + ".apps", record.get("apps", []))
-        for index, app in enumerate(apps):
-            if app != "*" and not names.APP.match(app):
-                _checked(_path(base, "apps", index), names.check_app_grant, app)
-        team["apps"] = _sorted_unique(apps)
-        services = _list(base + ".services", record.get("services", []))
-        team["services"] = _services_out(_service(_path(base, "services", index), service)
-                                         for index, service in enumerate(services)) if services else []
+        team = _validate_team(base, record, users)
         _check_team_rules(name, team)
         teams[name] = team
     if ADMIN_TEAM not in teams:
         teams[ADMIN_TEAM] = _empty_team()
-    out["teams"] = teams
+    return teams
+
+
+def validate(doc, internal=True):
+    """A normalised copy of ``doc``, or ``Invalid`` naming the bad field.
+
+    ``internal=True``: the stored state (``serial`` required). ``internal=False``: a policy
+    document (``serial`` ignored if present, and left out of the result).
+    """
+    out = _check_header(doc, internal)
+    users_in = _dict("users", doc.get("users", {}))
+    teams_in = _dict("teams", doc.get("teams", {}))
+    out["users"] = _validate_users(users_in)
+    out["teams"] = _validate_teams(teams_in, out["users"])
     return out
 
 
@@ -385,10 +409,7 @@ def remove_user(state, name):
     _user(state, name)
     new = _copy(state)
     del new["users"][name]
-    for team in new["teams"].values():
-        for field in ("owners", "members"):
-            if name in team[field]:
-                team[field].remove(name)
+    new["teams"] = _without_people(new["teams"], set([name]))
     return new
 
 
@@ -455,8 +476,7 @@ def create_team(state, name):
 
 def destroy_team(state, name):
     _team(state, name)
-    if name == ADMIN_TEAM:
-        raise Invalid("team %s cannot be destroyed" % ADMIN_TEAM)
+    _check_destroyable(name)
     new = _copy(state)
     del new["teams"][name]
     return new
@@ -582,6 +602,135 @@ def set_team(state, name, owners=None, members=None, commands=None, apps=None, s
 
 
 # --------------------------------------------------------------------------------------------
+# Declarations: many users or teams in one pass (the list modules and the role's plan)
+#
+# An item is what ``declare.user_declarations`` / ``declare.team_declarations`` make of a
+# module's parameters: a field that is ``None`` is left as it is. Both functions are pure and
+# linear in the size of the state; the caller validates the result (``validate``), which also
+# catches what one item cannot see alone.
+
+
+def _without_people(teams, gone):
+    """``teams`` with the users ``gone`` taken out of every team (a team left without owners
+    is managed by admins). Records that name none of them are shared, not copied."""
+    out = {}
+    for name, record in teams.items():
+        if gone.intersection(record["owners"]) or gone.intersection(record["members"]):
+            record = dict(record, owners=[user for user in record["owners"] if user not in gone],
+                          members=[user for user in record["members"] if user not in gone])
+        out[name] = record
+    return out
+
+
+def _declared_lines(record, item):
+    """The key lines and ``from`` of one declared user (``record``: the user as they are)."""
+    keys = item["keys"]
+    if record is None:
+        if not keys:
+            raise Invalid("user %s does not exist: give keys to create it" % item["name"])
+        return list(keys.values()), item["from"] or []
+    if keys is None:
+        lines = list(record["keys"])
+    elif item["exclusive_keys"]:
+        lines = list(keys.values())
+    else:
+        have = set(_parse_key(line).blob_b64 for line in record["keys"])
+        lines = list(record["keys"]) + [line for blob, line in keys.items() if blob not in have]
+    return lines, record["from"] if item["from"] is None else item["from"]
+
+
+def _check_key_owners(current, users, declared):
+    """A key two users would hold is the mistake of the declaration that gives it to someone
+    new: name that user (``validate`` would blame whichever of the two sorts first)."""
+    holders = {}
+    for name, record in users.items():
+        for line in record["keys"]:
+            holders.setdefault(_parse_key(line).blob_b64, []).append(name)
+    had = {}
+    for name, record in current["users"].items():
+        had[name] = set(_parse_key(line).blob_b64 for line in record["keys"])
+    for already in (False, True):
+        for item in declared:
+            for index, (blob, line) in enumerate(item["keys"].items()):
+                if (blob in had.get(item["name"], ())) != already:
+                    continue
+                others = [other for other in holders.get(blob, ()) if other != item["name"]]
+                if others:
+                    raise Invalid("user %s: keys[%d]: key %s already belongs to user %s: a key identifies one"
+                                  " user" % (item["name"], index, _parse_key(line).fingerprint, others[0]))
+
+
+def declare_users(state, items, purge=False):
+    """The state with the user declarations applied; ``purge`` removes every user not named.
+    A removed user leaves every team, as with ``remove_user``."""
+    users = dict(state["users"])
+    listed = set(item["name"] for item in items)
+    gone = set(name for name in users if purge and name not in listed)
+    for item in items:
+        name = item["name"]
+        if item["state"] == "absent":
+            if name in users:
+                gone.add(name)
+            continue
+        lines, from_ = _declared_lines(users.get(name), item)
+        if not lines:
+            raise Invalid("user %s needs at least one SSH public key: remove the user instead" % name)
+        users[name] = {"keys": sorted(lines), "from": _sorted_unique(from_)}
+    for name in gone:
+        users.pop(name, None)
+    _check_key_owners(state, users, [item for item in items if item["state"] != "absent" and item["keys"]])
+    teams = _without_people(state["teams"], gone) if gone else state["teams"]
+    return dict(state, users=users, teams=teams)
+
+
+def _check_destroyable(name):
+    if name == ADMIN_TEAM:
+        raise Invalid("team %s cannot be destroyed: its members are the admins" % ADMIN_TEAM)
+
+
+def _declared_team(state, record, item):
+    """One declared team's record: each field given replaces the team's."""
+    record = dict(record) if record is not None else _empty_team()
+    for field in TEAM_FIELDS:
+        value = item[field]
+        if value is None:
+            continue
+        if field in ("owners", "members"):
+            unknown = sorted(set(user for user in value if user not in state["users"]))
+            if unknown:
+                raise Invalid("team %s: %s: unknown user %s: declare users with dokku_ci.teams.dokku_ci_user"
+                              " before naming them in a team" % (item["name"], field, ", ".join(unknown)))
+        if field == "services":
+            value = [{"type": service["type"], "name": service["name"]} for service in value]
+        record[field] = list(value)
+    return record
+
+
+def declare_teams(state, items, purge=False, purge_app_teams=False):
+    """The state with the team declarations applied; ``purge`` destroys every team not named
+    (never ``dokku@admin``; ``dokku@app--APP`` teams only with ``purge_app_teams``)."""
+    teams = dict(state["teams"])
+    for item in items:
+        name = item["name"]
+        if item["state"] == "absent":
+            _check_destroyable(name)
+            teams.pop(name, None)
+            continue
+        if name not in teams:
+            names.check_new_team(name)
+        teams[name] = _declared_team(state, teams.get(name), item)
+    if purge:
+        listed = set(item["name"] for item in items)
+        for name in list(teams):
+            if name in listed or name == ADMIN_TEAM:
+                continue
+            if names.is_app_team(name) and not purge_app_teams:
+                continue
+            del teams[name]
+    return dict(state, teams=teams)
+
+
+# --------------------------------------------------------------------------------------------
 # Apps created, renamed and cloned through the gate
 
 
@@ -655,4 +804,5 @@ def host_escape_grants(state):
 __all__ = ["StateError", "VERSION", "empty_state", "validate", "export", "import_document", "add_user",
            "remove_user", "set_user_keys", "set_user_from", "add_key", "remove_key", "create_team",
            "destroy_team", "add_members", "remove_members", "add_grants", "remove_grants", "set_team",
-           "create_app_team", "rename_app", "clone_app", "host_escape_grants", "fingerprints", "app_team"]
+           "declare_users", "declare_teams", "create_app_team", "rename_app", "clone_app",
+           "host_escape_grants", "fingerprints", "app_team"]

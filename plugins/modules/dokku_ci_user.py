@@ -53,82 +53,27 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  exclusive_keys:
-    description:
-      - Whether O(keys) is the complete list of the user's keys (others are removed).
-      - In O(users), the default for the items that do not set their own.
-    type: bool
-    default: false
-  users:
-    description:
-      - Many users in one call (one state write and one C(authorized_keys) write, however many users).
-      - Mutually exclusive with O(name).
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: The user's name.
-        type: str
-        required: true
-      keys:
-        description: SSH public keys, as O(keys).
-        type: list
-        elements: str
-      from:
-        description: Where the user may log in from, as O(from).
-        type: list
-        elements: str
-      state:
-        description: V(present) or V(absent), as O(state).
-        type: str
-        choices: [present, absent]
-        default: present
-      exclusive_keys:
-        description: As O(exclusive_keys); defaults to the top-level O(exclusive_keys).
-        type: bool
   purge:
     description:
       - With O(users), remove every user the list does not name (and take them out of their teams).
       - Refused when it would remove every user, or more than O(max_removal_share) of them, unless
         O(allow_mass_removal=true).
-    type: bool
-    default: false
-  allow_mass_removal:
-    description:
-      - Allow a change that removes every user, more than O(max_removal_share) of them (with
-        O(purge)), or every member of V(dokku@admin). Without it such a change is refused with
-        the list of what it would remove, since an inventory whose variables did not load looks
-        the same as one that declares nobody.
-    type: bool
-    default: false
-  max_removal_share:
-    description:
-      - The largest share (0 to 1) of the users a purge may remove without O(allow_mass_removal).
-        Removing a single user is always allowed.
-    type: float
-    default: 0.5
-  state_dir:
-    description:
-      - The dokku-teams state directory.
-      - Defaults to C(state_dir) of the gate config O(config), else C(/var/lib/dokku-teams).
-    type: path
   config:
     description:
       - The gate's root-owned config file; it says where C(authorized_keys) is, the gate's path and
         whether keys allow a terminal.
       - When the file does not exist, C(authorized_keys) is not touched and the module warns.
-    type: path
-    default: /etc/dokku-teams/gate.conf
+extends_documentation_fragment:
+  - dokku_ci.teams.dokku_teams
+  - dokku_ci.teams.dokku_teams.writes
+  - dokku_ci.teams.dokku_teams.users
+  - dokku_ci.teams.dokku_teams.removal
 attributes:
   check_mode:
-    support: full
     description: Computes the new state and C(authorized_keys) and writes nothing.
   diff_mode:
-    support: full
     description: Shows the users that change (before and after) and the C(authorized_keys) lines.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the Dokku host, as root, with Python 3 and C(ssh-keygen).
 notes:
   - Public keys are not secret - they appear in diffs and results.
@@ -229,12 +174,12 @@ authorized_keys_changed:
   sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dokku_ci.teams.plugins.module_utils import removal, sshkeys
+from ansible_collections.dokku_ci.teams.plugins.module_utils import sshkeys
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
-    Context, changes, common_argument_spec, keys_diff, run, state_diff)
+    Context, changes, keys_diff, new_module, run, state_diff)
 from ansible_collections.dokku_ci.teams.plugins.module_utils.declare import (
-    apply_users, user_declarations, user_item_options)
+    PRESENCE, declare_users, removal_options, user_declarations, user_list_options)
+from ansible_collections.dokku_ci.teams.plugins.module_utils.removal import check_share
 
 
 def user_result(state, name):
@@ -246,46 +191,28 @@ def user_result(state, name):
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str"),
-        keys=dict(type="list", elements="str", no_log=False),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        exclusive_keys=dict(type="bool", default=False, no_log=False),
-        users=dict(type="list", elements="dict", options=user_item_options()),
-        purge=dict(type="bool", default=False),
-        allow_mass_removal=dict(type="bool", default=False),
-        max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE),
-    )
+    argument_spec = dict(name=dict(type="str"), keys=dict(type="list", elements="str", no_log=False),
+                         state=dict(PRESENCE))
     argument_spec["from"] = dict(type="list", elements="str")
-    argument_spec.update(common_argument_spec())
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[("name", "users"), ("keys", "users"), ("from", "users")],
-        required_one_of=[("name", "users")],
-        supports_check_mode=True,
-    )
-    if module.params["purge"] and module.params["users"] is None:
+    argument_spec.update(user_list_options())
+    argument_spec.update(removal_options())
+    module = new_module(argument_spec, required_one_of=[("name", "users")],
+                        mutually_exclusive=[("name", "users"), ("keys", "users"), ("from", "users")])
+    params = module.params
+    if params["purge"] and params["users"] is None:
         module.fail_json(msg="purge only goes with users (the complete list of users)")
 
     def body():
-        items = user_declarations(module.params)
+        items = user_declarations(params)
         context = Context(module)
-        params = module.params
-        removal.check_share(params["max_removal_share"])
-
-        def mutate(current):
-            new = apply_users(current, items, params["purge"])
-            removal.guard(current, new, params["allow_mass_removal"], params["max_removal_share"],
-                          purge=params["purge"], teams=False)
-            return new
-
-        changed, before, after = context.apply(mutate)
+        check_share(params["max_removal_share"])
+        changed, before, after = context.apply(lambda current: declare_users(current, items, params))
         keys_changed, keys_before, keys_after = context.sync_authorized_keys(after)
         added, removed, updated = changes(before, after, "users")
         result = dict(changed=changed or keys_changed, users=sorted(after["users"]), added=added,
                       removed=removed, updated=updated, authorized_keys_changed=keys_changed)
-        if module.params["name"] is not None:
-            result["user"] = user_result(after, module.params["name"])
+        if params["name"] is not None:
+            result["user"] = user_result(after, params["name"])
         if module._diff:
             diffs = [state_diff(before, after, "users")]
             if keys_changed:

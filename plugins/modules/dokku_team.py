@@ -39,138 +39,17 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  owners:
-    description: The team's owners (exact list when given).
-    type: list
-    elements: str
-  members:
-    description: The team's members (exact list when given).
-    type: list
-    elements: str
-  commands:
-    description:
-      - Commands the members may run (exact list when given), e.g. V(apps:list), V(git-*), V(config:*), V(*).
-      - Globs never match host-escape commands nor admin-only commands.
-    type: list
-    elements: str
-  apps:
-    description: Apps the members may touch (exact list when given); V(*) is every app.
-    type: list
-    elements: str
-  services:
-    description: Services the members may touch (exact list when given).
-    type: list
-    elements: dict
-    suboptions:
-      type:
-        description: The service type (V(postgres), V(redis), ...) or V(*).
-        type: str
-        required: true
-      name:
-        description: The service name, or V(*).
-        type: str
-        required: true
-  teams:
-    description:
-      - Many teams in one call (one state write however many teams). Mutually exclusive with O(name).
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: The team, as O(name).
-        type: str
-        required: true
-      state:
-        description: As O(state).
-        type: str
-        choices: [present, absent]
-        default: present
-      owners:
-        description: As O(owners).
-        type: list
-        elements: str
-      members:
-        description: As O(members).
-        type: list
-        elements: str
-      commands:
-        description: As O(commands).
-        type: list
-        elements: str
-      apps:
-        description: As O(apps).
-        type: list
-        elements: str
-      services:
-        description: As O(services).
-        type: list
-        elements: dict
-        suboptions:
-          type:
-            description: The service type or V(*).
-            type: str
-            required: true
-          name:
-            description: The service name or V(*).
-            type: str
-            required: true
   purge:
     description:
       - With O(teams), destroy every team the list does not name. V(dokku@admin) is never destroyed;
         V(dokku@app--APP) teams are kept unless O(purge_app_teams=true).
-    type: bool
-    default: false
-  lint:
-    description:
-      - Warn about grants that are valid but cannot be what was meant - a command the gate does not
-        know (C(ps:restrat)), a glob that matches none or that seems to cover host-escape commands
-        it never grants (C(docker-options:*)), and an app that does not exist on the host
-        (C(shop-wbe)), or whose grant on the host now names another, existing app (renamed with
-        C(apps:rename), which the grants follow). Apps are looked up in the Dokku user's home
-        (C(home) of O(config)); with no apps there, apps are not checked.
-    type: bool
-    default: true
-  allow_mass_removal:
-    description:
-      - Allow a change that destroys every team O(purge) may destroy, more than
-        O(max_removal_share) of them, or leaves V(dokku@admin) without members. Without it such a
-        change is refused with the list of what it would remove, since an inventory whose
-        variables did not load looks the same as one that declares no team.
-    type: bool
-    default: false
-  max_removal_share:
-    description:
-      - The largest share (0 to 1) of the teams a purge may destroy without O(allow_mass_removal).
-        Destroying a single team is always allowed.
-    type: float
-    default: 0.5
-  purge_app_teams:
-    description:
-      - With O(purge), also destroy the V(dokku@app--APP) teams the list does not name (they are created
-        through the gate when a user creates an app).
-    type: bool
-    default: false
-  state_dir:
-    description:
-      - The dokku-teams state directory.
-      - Defaults to C(state_dir) of the gate config O(config), else C(/var/lib/dokku-teams).
-    type: path
-  config:
-    description:
-      - The gate's root-owned config file, read for its C(state_dir). It may be missing.
-    type: path
-    default: /etc/dokku-teams/gate.conf
-attributes:
-  check_mode:
-    support: full
-    description: Computes the new state and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows the teams that change, before and after.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the Dokku host, as root, with Python 3.
+extends_documentation_fragment:
+  - dokku_ci.teams.dokku_teams
+  - dokku_ci.teams.dokku_teams.writes
+  - dokku_ci.teams.dokku_teams.people
+  - dokku_ci.teams.dokku_teams.grants
+  - dokku_ci.teams.dokku_teams.teams
+  - dokku_ci.teams.dokku_teams.removal
 seealso:
   - module: dokku_ci.teams.dokku_ci_user
   - module: dokku_ci.teams.dokku_team_member
@@ -285,40 +164,21 @@ host_escape_grants:
   sample: [{team: ops, command: "storage:mount"}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dokku_ci.teams.plugins.module_utils import lint, removal
+from ansible_collections.dokku_ci.teams.plugins.module_utils import lint
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
-    Context, changes, common_argument_spec, host_escape_warnings, run, state_diff)
+    Context, changes, finish, host_escape_warnings, new_module, run, team_record)
 from ansible_collections.dokku_ci.teams.plugins.module_utils.declare import (
-    TEAM_FIELDS as FIELDS, apply_teams, team_declarations, team_field_options, team_item_options)
-
-FIELDS = ("owners", "members", "commands", "apps", "services")
-
-
-def team_result(state, name):
-    record = state["teams"].get(name)
-    return None if record is None else dict(record, name=name)
+    PRESENCE, declare_teams, removal_options, team_declarations, team_field_options, team_list_options)
+from ansible_collections.dokku_ci.teams.plugins.module_utils.removal import check_share
+from ansible_collections.dokku_ci.teams.plugins.module_utils.state import TEAM_FIELDS
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        teams=dict(type="list", elements="dict", options=team_item_options()),
-        purge=dict(type="bool", default=False),
-        purge_app_teams=dict(type="bool", default=False),
-        allow_mass_removal=dict(type="bool", default=False),
-        lint=dict(type="bool", default=True),
-        max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE),
-    )
-    argument_spec.update(team_field_options())
-    argument_spec.update(common_argument_spec())
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[("name", "teams")] + [(field, "teams") for field in FIELDS],
-        required_one_of=[("name", "teams")],
-        supports_check_mode=True,
-    )
+    argument_spec = dict(name=dict(type="str"), state=dict(PRESENCE))
+    for options in (team_field_options(), team_list_options(), removal_options()):
+        argument_spec.update(options)
+    module = new_module(argument_spec, required_one_of=[("name", "teams")],
+                        mutually_exclusive=[("name", "teams")] + [(field, "teams") for field in TEAM_FIELDS])
     params = module.params
     if params["purge"] and params["teams"] is None:
         module.fail_json(msg="purge only goes with teams (the complete list of teams)")
@@ -326,15 +186,8 @@ def main():
     def body():
         items = team_declarations(params)
         context = Context(module)
-        removal.check_share(params["max_removal_share"])
-
-        def mutate(current):
-            new = apply_teams(current, items, params["purge"], params["purge_app_teams"])
-            removal.guard(current, new, params["allow_mass_removal"], params["max_removal_share"],
-                          purge=params["purge"], users=False, purge_app_teams=params["purge_app_teams"])
-            return new
-
-        changed, before, after = context.apply(mutate)
+        check_share(params["max_removal_share"])
+        changed, before, after = context.apply(lambda current: declare_teams(current, items, params))
         created, destroyed, updated = changes(before, after, "teams")
         if params["lint"]:
             for warning in lint.team_warnings(items, before, context.dokku_root()):
@@ -343,10 +196,8 @@ def main():
         result = dict(changed=changed, teams=sorted(after["teams"]), created=created, destroyed=destroyed,
                       updated=updated, host_escape_grants=flagged)
         if params["name"] is not None:
-            result["team"] = team_result(after, params["name"])
-        if module._diff:
-            result["diff"] = state_diff(before, after, "teams")
-        module.exit_json(**result)
+            result["team"] = team_record(after, params["name"])
+        finish(module, result, before, after)
 
     run(module, body)
 

@@ -26,27 +26,6 @@ options:
     description: The team (it must exist).
     type: str
     required: true
-  commands:
-    description: Commands or command globs.
-    type: list
-    elements: str
-  apps:
-    description: Apps, or V(*) for every app.
-    type: list
-    elements: str
-  services:
-    description: Services.
-    type: list
-    elements: dict
-    suboptions:
-      type:
-        description: The service type (V(postgres), V(redis), ...) or V(*).
-        type: str
-        required: true
-      name:
-        description: The service name, or V(*).
-        type: str
-        required: true
   state:
     description: V(present) grants, V(absent) revokes.
     type: str
@@ -58,26 +37,10 @@ options:
         team's complete list of that kind (the others are revoked); an option that is omitted is left alone.
     type: bool
     default: false
-  state_dir:
-    description:
-      - The dokku-teams state directory.
-      - Defaults to C(state_dir) of the gate config O(config), else C(/var/lib/dokku-teams).
-    type: path
-  config:
-    description: The gate's root-owned config file, read for its C(state_dir). It may be missing.
-    type: path
-    default: /etc/dokku-teams/gate.conf
-attributes:
-  check_mode:
-    support: full
-    description: Computes the new state and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows the team before and after.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the Dokku host, as root, with Python 3.
+extends_documentation_fragment:
+  - dokku_ci.teams.dokku_teams
+  - dokku_ci.teams.dokku_teams.writes
+  - dokku_ci.teams.dokku_teams.grants
 seealso:
   - module: dokku_ci.teams.dokku_team
   - module: dokku_ci.teams.dokku_team_member
@@ -108,40 +71,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 team:
-  description: The team after the change.
+  description: The team after the change, with the fields of RV(dokku_ci.teams.dokku_team#module:team).
   returned: success
   type: dict
-  contains:
-    name:
-      description: The team's name.
-      type: str
-    owners:
-      description: The owners.
-      type: list
-      elements: str
-    members:
-      description: The members.
-      type: list
-      elements: str
-    commands:
-      description: The commands granted.
-      type: list
-      elements: str
-    apps:
-      description: The apps granted.
-      type: list
-      elements: str
-    services:
-      description: The services granted, as C(type)/C(name).
-      type: list
-      elements: dict
-  sample:
-    name: web
-    owners: [olivia]
-    members: [alice]
-    commands: ["config:*", "git-*"]
-    apps: [web]
-    services: [{type: postgres, name: web-db}]
+  sample: {name: web, owners: [olivia], members: [alice], commands: ["config:*", "git-*"], apps: [web],
+           services: [{type: postgres, name: web-db}]}
 host_escape_commands:
   description: The host-escape commands the team is granted after the change.
   returned: success
@@ -150,17 +84,15 @@ host_escape_commands:
   sample: ["storage:mount"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dokku_ci.teams.plugins.module_utils import names
 from ansible_collections.dokku_ci.teams.plugins.module_utils import state as statelib
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
-    Context, common_argument_spec, host_escape_warnings, run, state_diff)
-from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
+    Context, existing_team, finish, host_escape_warnings, new_module, run, team_record)
+from ansible_collections.dokku_ci.teams.plugins.module_utils.declare import PRESENCE, team_field_options
 
 
 def apply_grants(current, team, commands, apps, services, state, exclusive):
-    if team not in current["teams"]:
-        raise Invalid("Team %s does not exist: create it with dokku_ci.teams.dokku_team first" % team)
+    existing_team(current, team)
     if state == "absent":
         return statelib.remove_grants(current, team, commands or (), apps or (), services or ())
     if exclusive:
@@ -169,18 +101,10 @@ def apply_grants(current, team, commands, apps, services, state, exclusive):
 
 
 def main():
-    service = dict(type=dict(type="str", required=True), name=dict(type="str", required=True))
-    argument_spec = dict(
-        team=dict(type="str", required=True),
-        commands=dict(type="list", elements="str"),
-        apps=dict(type="list", elements="str"),
-        services=dict(type="list", elements="dict", options=service),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        exclusive=dict(type="bool", default=False),
-    )
-    argument_spec.update(common_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, required_one_of=[("commands", "apps", "services")],
-                           supports_check_mode=True)
+    grants = team_field_options()
+    argument_spec = dict(team=dict(type="str", required=True), commands=grants["commands"], apps=grants["apps"],
+                         services=grants["services"], state=dict(PRESENCE), exclusive=dict(type="bool", default=False))
+    module = new_module(argument_spec, required_one_of=[("commands", "apps", "services")])
     params = module.params
 
     def body():
@@ -188,17 +112,14 @@ def main():
         services = None
         if params["services"] is not None:
             services = [{"type": item["type"], "name": item["name"]} for item in params["services"]]
-        context = Context(module)
-        changed, before, after = context.apply(
+        changed, before, after = Context(module).apply(
             lambda current: apply_grants(current, team, params["commands"], params["apps"], services,
                                          params["state"], params["exclusive"]))
         warn_for = set([team]) if params["commands"] and params["state"] == "present" else set()
         flagged = host_escape_warnings(module, after, warn_for)
-        result = dict(changed=changed, team=dict(after["teams"][team], name=team),
-                      host_escape_commands=sorted(item["command"] for item in flagged if item["team"] == team))
-        if module._diff:
-            result["diff"] = state_diff(before, after, "teams")
-        module.exit_json(**result)
+        finish(module, dict(changed=changed, team=team_record(after, team),
+                            host_escape_commands=sorted(item["command"] for item in flagged if item["team"] == team)),
+               before, after)
 
     run(module, body)
 

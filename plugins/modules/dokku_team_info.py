@@ -47,17 +47,12 @@ options:
           - A command, e.g. V(ps:restart) or V(git-receive-pack). Without it, a team counts when it grants the
             app and any command.
         type: str
-  state_dir:
-    description:
-      - The dokku-teams state directory.
-      - Defaults to C(state_dir) of the gate config O(config), else C(/var/lib/dokku-teams).
-    type: path
   config:
     description:
       - The gate's root-owned config file (its C(state_dir), and the programs a decision's C(argv) names).
         It may be missing.
-    type: path
-    default: /etc/dokku-teams/gate.conf
+extends_documentation_fragment:
+  - dokku_ci.teams.dokku_teams
 attributes:
   check_mode:
     support: full
@@ -65,10 +60,6 @@ attributes:
   diff_mode:
     support: none
     description: Nothing changes, so there is no diff.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the Dokku host, as root, with Python 3.
 seealso:
   - module: dokku_ci.teams.dokku_team
   - module: dokku_ci.teams.dokku_ci_user
@@ -201,7 +192,7 @@ decision:
       type: str
   sample:
     decision: allow
-    reason: allowed by team web
+    reason: granted by team web
     command: "ps:restart"
     apps: [web]
     services: []
@@ -231,10 +222,8 @@ exit_code:
   sample: 0
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dokku_ci.teams.plugins.module_utils import state as statelib
-from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
-    Context, common_argument_spec, run)
+from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import Context, new_module, run
 from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import EX_STATE, Invalid, StateError
 from ansible_collections.dokku_ci.teams.plugins.module_utils.names import check_user
 
@@ -272,14 +261,11 @@ def rights(current, user):
 
 
 def main():
-    argument_spec = dict(
+    module = new_module(dict(
         user=dict(type="str"),
         command=dict(type="str"),
         who_can=dict(type="dict", options=dict(app=dict(type="str", required=True), command=dict(type="str"))),
-    )
-    argument_spec.update(common_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, required_by={"command": ("user",)},
-                           mutually_exclusive=[("who_can", "user")], supports_check_mode=True)
+    ), required_by={"command": ("user",)}, mutually_exclusive=[("who_can", "user")])
     params = module.params
 
     def body():

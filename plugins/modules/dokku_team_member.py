@@ -45,26 +45,9 @@ options:
       - With O(state=present), O(users) is the complete list of the role (everyone else is removed from it).
     type: bool
     default: false
-  state_dir:
-    description:
-      - The dokku-teams state directory.
-      - Defaults to C(state_dir) of the gate config O(config), else C(/var/lib/dokku-teams).
-    type: path
-  config:
-    description: The gate's root-owned config file, read for its C(state_dir). It may be missing.
-    type: path
-    default: /etc/dokku-teams/gate.conf
-attributes:
-  check_mode:
-    support: full
-    description: Computes the new state and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows the team before and after.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the Dokku host, as root, with Python 3.
+extends_documentation_fragment:
+  - dokku_ci.teams.dokku_teams
+  - dokku_ci.teams.dokku_teams.writes
 seealso:
   - module: dokku_ci.teams.dokku_team
   - module: dokku_ci.teams.dokku_team_grant
@@ -92,40 +75,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 team:
-  description: The team after the change.
+  description: The team after the change, with the fields of RV(dokku_ci.teams.dokku_team#module:team).
   returned: success
   type: dict
-  contains:
-    name:
-      description: The team's name.
-      type: str
-    owners:
-      description: The owners.
-      type: list
-      elements: str
-    members:
-      description: The members.
-      type: list
-      elements: str
-    commands:
-      description: The commands granted.
-      type: list
-      elements: str
-    apps:
-      description: The apps granted.
-      type: list
-      elements: str
-    services:
-      description: The services granted, as C(type)/C(name).
-      type: list
-      elements: dict
-  sample:
-    name: web
-    owners: [olivia]
-    members: [alice]
-    commands: ["git-*"]
-    apps: [web]
-    services: []
+  sample: {name: web, owners: [olivia], members: [alice], commands: ["git-*"], apps: [web], services: []}
 added:
   description: Users added to the role.
   returned: success
@@ -140,17 +93,16 @@ removed:
   sample: [bob]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dokku_ci.teams.plugins.module_utils import names
 from ansible_collections.dokku_ci.teams.plugins.module_utils import state as statelib
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
-    Context, common_argument_spec, run, state_diff)
+    Context, existing_team, finish, new_module, run, team_record)
+from ansible_collections.dokku_ci.teams.plugins.module_utils.declare import PRESENCE
 from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
 
 
 def apply_members(current, team, users, role, state, exclusive):
-    if team not in current["teams"]:
-        raise Invalid("Team %s does not exist: create it with dokku_ci.teams.dokku_team first" % team)
+    existing_team(current, team)
     if state == "present":
         unknown = sorted(set(user for user in users if user not in current["users"]))
         if unknown:
@@ -163,15 +115,13 @@ def apply_members(current, team, users, role, state, exclusive):
 
 
 def main():
-    argument_spec = dict(
+    module = new_module(dict(
         team=dict(type="str", required=True),
         users=dict(type="list", elements="str", required=True),
         role=dict(type="str", choices=["member", "owner"], default="member"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+        state=dict(PRESENCE),
         exclusive=dict(type="bool", default=False),
-    )
-    argument_spec.update(common_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ))
     params = module.params
 
     def body():
@@ -179,17 +129,13 @@ def main():
         for user in params["users"]:
             names.check_user(user)
         field = params["role"] + "s"
-        context = Context(module)
-        changed, before, after = context.apply(
+        changed, before, after = Context(module).apply(
             lambda current: apply_members(current, team, params["users"], params["role"], params["state"],
                                           params["exclusive"]))
         old = set(before["teams"].get(team, {}).get(field, ()))
         new = set(after["teams"][team][field])
-        result = dict(changed=changed, team=dict(after["teams"][team], name=team), added=sorted(new - old),
-                      removed=sorted(old - new))
-        if module._diff:
-            result["diff"] = state_diff(before, after, "teams")
-        module.exit_json(**result)
+        finish(module, dict(changed=changed, team=team_record(after, team), added=sorted(new - old),
+                            removed=sorted(old - new)), before, after)
 
     run(module, body)
 

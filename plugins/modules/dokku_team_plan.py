@@ -27,113 +27,17 @@ author:
 options:
   users:
     description: The users, as O(dokku_ci.teams.dokku_ci_user#module:users).
-    type: list
-    elements: dict
     default: []
-    suboptions:
-      name:
-        description: The user's name.
-        type: str
-        required: true
-      keys:
-        description: SSH public keys, one line each.
-        type: list
-        elements: str
-      from:
-        description: Where the user may log in from.
-        type: list
-        elements: str
-      state:
-        description: V(present) or V(absent).
-        type: str
-        choices: [present, absent]
-        default: present
-      exclusive_keys:
-        description: Whether O(users[].keys) is the user's complete list; defaults to O(exclusive_keys).
-        type: bool
   teams:
     description: The teams, as O(dokku_ci.teams.dokku_team#module:teams).
-    type: list
-    elements: dict
     default: []
-    suboptions:
-      name:
-        description: The team.
-        type: str
-        required: true
-      state:
-        description: V(present) or V(absent).
-        type: str
-        choices: [present, absent]
-        default: present
-      owners:
-        description: The team's owners (exact list when given).
-        type: list
-        elements: str
-      members:
-        description: The team's members (exact list when given).
-        type: list
-        elements: str
-      commands:
-        description: Commands the members may run (exact list when given).
-        type: list
-        elements: str
-      apps:
-        description: Apps the members may touch (exact list when given).
-        type: list
-        elements: str
-      services:
-        description: Services the members may touch (exact list when given).
-        type: list
-        elements: dict
-        suboptions:
-          type:
-            description: The service type or V(*).
-            type: str
-            required: true
-          name:
-            description: The service name or V(*).
-            type: str
-            required: true
-  exclusive_keys:
-    description: As O(dokku_ci.teams.dokku_ci_user#module:exclusive_keys).
-    type: bool
-    default: false
   purge:
     description: Plan both calls with purge.
-    type: bool
-    default: false
-  purge_app_teams:
-    description: As O(dokku_ci.teams.dokku_team#module:purge_app_teams).
-    type: bool
-    default: false
-  lint:
-    description:
-      - Warn about grants that are valid but cannot be what was meant - a command the gate does not
-        know (C(ps:restrat)), a glob that matches none or that seems to cover host-escape commands
-        it never grants (C(docker-options:*)), and an app that does not exist on the host
-        (C(shop-wbe)), or whose grant on the host now names another, existing app (renamed with
-        C(apps:rename), which the grants follow). Apps are looked up in the Dokku user's home
-        (C(home) of O(config)); with no apps there, apps are not checked.
-    type: bool
-    default: true
-  allow_mass_removal:
-    description: As O(dokku_ci.teams.dokku_ci_user#module:allow_mass_removal).
-    type: bool
-    default: false
-  max_removal_share:
-    description: As O(dokku_ci.teams.dokku_ci_user#module:max_removal_share).
-    type: float
-    default: 0.5
-  state_dir:
-    description:
-      - The dokku-teams state directory.
-      - Defaults to C(state_dir) of the gate config O(config), else C(/var/lib/dokku-teams).
-    type: path
-  config:
-    description: The gate's config file, read for its C(state_dir). It may be missing.
-    type: path
-    default: /etc/dokku-teams/gate.conf
+extends_documentation_fragment:
+  - dokku_ci.teams.dokku_teams
+  - dokku_ci.teams.dokku_teams.users
+  - dokku_ci.teams.dokku_teams.teams
+  - dokku_ci.teams.dokku_teams.removal
 attributes:
   check_mode:
     support: full
@@ -142,8 +46,6 @@ attributes:
     support: full
     description: Shows the users and teams that would change, before and after.
   platform:
-    support: full
-    platforms: posix
     description: Runs on the Dokku host with Python 3; reads the state as root when there is one.
 seealso:
   - module: dokku_ci.teams.dokku_ci_user
@@ -176,47 +78,36 @@ state_usable:
   sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.dokku_ci.teams.plugins.module_utils import lint, removal
+from ansible_collections.dokku_ci.teams.plugins.module_utils import lint
 from ansible_collections.dokku_ci.teams.plugins.module_utils import state as statelib
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
-    Context, changes, common_argument_spec, normalise, run, section_diff)
+    Context, changes, new_module, normalise, run, section_diff)
 from ansible_collections.dokku_ci.teams.plugins.module_utils.declare import (
-    apply_teams, apply_users, team_declarations, team_item_options, user_declarations, user_item_options)
+    declare_teams, declare_users, removal_options, team_declarations, team_list_options, user_declarations,
+    user_list_options)
 from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import StateError
+from ansible_collections.dokku_ci.teams.plugins.module_utils.removal import check_share
 
 
 def plan(current, params):
-    """``(after_users, after)``: the state after the users call, and after both calls."""
+    """The state after the users call and then the teams call, each validated before its guard."""
+    def settle(state):
+        return normalise(state, current["serial"])
+
     users = user_declarations(dict(params, name=None))
     teams = team_declarations(dict(params, name=None))
-    share = params["max_removal_share"]
-    allow = params["allow_mass_removal"]
-    middle = normalise(apply_users(current, users, params["purge"]), current["serial"])
-    removal.guard(current, middle, allow, share, purge=params["purge"], teams=False)
-    after = normalise(apply_teams(middle, teams, params["purge"], params["purge_app_teams"]), current["serial"])
-    removal.guard(middle, after, allow, share, purge=params["purge"], users=False,
-                  purge_app_teams=params["purge_app_teams"])
-    return after
+    return declare_teams(declare_users(current, users, params, settle), teams, params, settle)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            users=dict(type="list", elements="dict", default=[], options=user_item_options()),
-            teams=dict(type="list", elements="dict", default=[], options=team_item_options()),
-            exclusive_keys=dict(type="bool", default=False, no_log=False),
-            purge=dict(type="bool", default=False),
-            purge_app_teams=dict(type="bool", default=False),
-            allow_mass_removal=dict(type="bool", default=False),
-            lint=dict(type="bool", default=True),
-            max_removal_share=dict(type="float", default=removal.DEFAULT_SHARE),
-            **common_argument_spec()),
-        supports_check_mode=True,
-    )
+    argument_spec = dict(user_list_options(), **team_list_options())
+    argument_spec["users"]["default"] = []
+    argument_spec["teams"]["default"] = []
+    argument_spec.update(removal_options())
+    module = new_module(argument_spec)
 
     def body():
-        removal.check_share(module.params["max_removal_share"])
+        check_share(module.params["max_removal_share"])
         context = Context(module)
         usable = True
         try:

@@ -368,3 +368,54 @@ def test_host_escape_grants():
 def test_fingerprints():
     s = base()
     assert st.fingerprints(s, "alice") == [sshkeys.parse_key(K["alice"]).fingerprint]
+
+
+def _user_item(name, keys=None, state="present", exclusive=False, from_=None):
+    blobs = None if keys is None else {sshkeys.parse_key(line).blob_b64: line for line in keys}
+    return {"name": name, "state": state, "keys": blobs, "from": from_, "exclusive_keys": exclusive}
+
+
+def _team_item(name, state="present", **fields):
+    item = dict((field, None) for field in st.TEAM_FIELDS)
+    item.update(fields, name=name, state=state)
+    return item
+
+
+def test_declare_users_removes_people_as_remove_user_does():
+    s = base()
+    purged = st.declare_users(s, [_user_item("alice"), _user_item("bob")], purge=True)
+    assert st.validate(purged) == st.validate(st.remove_user(s, "olivia"))
+    absent = st.declare_users(s, [_user_item("olivia", state="absent")])
+    assert absent["teams"] == st.remove_user(s, "olivia")["teams"]
+    assert st.validate(base()) == s  # the input is left as it was
+
+
+def test_declare_users_keys_and_from():
+    s = base()
+    added = st.declare_users(s, [_user_item("carol", [K["carol"]], from_=["192.0.2.0/24"]),
+                                 _user_item("bob", [K["root"]])])
+    assert added["users"]["carol"] == {"keys": [K["carol"]], "from": ["192.0.2.0/24"]}
+    assert added["users"]["bob"]["keys"] == sorted([K["bob"], K["root"]])
+    exclusive = st.declare_users(s, [_user_item("bob", [K["root"]], exclusive=True)])
+    assert exclusive["users"]["bob"]["keys"] == [K["root"]]
+    with pytest.raises(Invalid, match="give keys to create it"):
+        st.declare_users(s, [_user_item("carol")])
+    with pytest.raises(Invalid, match="carol: keys.0.: key .* already belongs to user alice"):
+        st.declare_users(s, [_user_item("carol", [K["alice"]])])
+
+
+def test_declare_teams_sets_given_fields_and_purges():
+    s = base()
+    new = st.declare_teams(s, [_team_item("web", members=["bob"]), _team_item("ops", commands=["ps:*"])])
+    assert new["teams"]["web"]["members"] == ["bob"] and new["teams"]["web"]["owners"] == ["olivia"]
+    assert st.validate(new)["teams"]["ops"] == dict(st.validate(st.create_team(s, "ops"))["teams"]["ops"],
+                                                    commands=["ps:*"])
+    s = st.create_app_team(s, "shop", "alice")
+    kept = st.declare_teams(s, [_team_item("ops")], purge=True)
+    assert sorted(kept["teams"]) == ["dokku@admin", "dokku@app--shop", "ops"]
+    assert "dokku@app--shop" not in st.declare_teams(s, [], purge=True, purge_app_teams=True)["teams"]
+    for item, message in ((_team_item("dokku@admin", state="absent"), "cannot be destroyed: its members are"),
+                          (_team_item("web", owners=["zed"]), "team web: owners: unknown user zed"),
+                          (_team_item("dokku@app--x"), "reserved")):
+        assert message in unchanged(st.declare_teams, s, [item])
+    assert "cannot be destroyed: its members are" in unchanged(st.destroy_team, s, "dokku@admin")

@@ -170,3 +170,14 @@ def warnings_of(result):
             warning = (warning.get("event") or {}).get("msg") or warning.get("msg") or str(warning)
         out.append(warning)
     return out
+
+
+def assert_refused(host, module, cases):
+    """Each ``(args, message)`` run of ``module`` fails with ``message`` in its msg, and none of
+    them writes anything."""
+    before = host.snapshot()
+    for args, message in cases:
+        result = host.run(module, **args)
+        assert result.get("failed"), args
+        assert message in result["msg"], (args, result["msg"])
+    assert host.snapshot() == before

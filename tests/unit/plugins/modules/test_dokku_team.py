@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from conftest import Host, key_line, warnings_of
+from conftest import Host, assert_refused, key_line, warnings_of
 
 MODULE = "dokku_team"
 PEOPLE = ["alice", "bob", "olivia", "carol"]
@@ -90,7 +90,6 @@ def test_diff_shows_only_the_changed_team(people):
 
 def test_bad_input_writes_nothing(people):
     people.run(MODULE, **WEB)
-    before = people.snapshot()
     cases = [
         (dict(name="Web"), "invalid team name"),
         (dict(name="dokku@mine"), "reserved"),
@@ -105,11 +104,7 @@ def test_bad_input_writes_nothing(people):
         (dict(name="web", purge=True), "purge only goes with teams"),
         (dict(name="dokku@app--web", members=["alice"]), "reserved"),
     ]
-    for args, message in cases:
-        result = people.run(MODULE, **args)
-        assert result.get("failed"), args
-        assert message in result["msg"], (args, result["msg"])
-    assert people.snapshot() == before
+    assert_refused(people, MODULE, cases)
 
 
 def test_host_escape_is_flagged(people):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import key_line
+from conftest import assert_refused, key_line
 
 MODULE = "dokku_team_member"
 
@@ -62,7 +62,6 @@ def test_check_mode_and_diff(web):
 
 
 def test_bad_input_writes_nothing(web):
-    before = web.snapshot()
     cases = [
         (dict(team="nope", users=["alice"]), "Team nope does not exist"),
         (dict(team="web", users=["zed"]), "unknown user zed"),
@@ -71,11 +70,7 @@ def test_bad_input_writes_nothing(web):
         (dict(team="dokku@admin", users=["alice"], role="owner"), "no owners"),
         (dict(team="web", users=["alice"], role="admin"), "value of role must be one of"),
     ]
-    for args, message in cases:
-        result = web.run(MODULE, **args)
-        assert result.get("failed"), args
-        assert message in result["msg"], (args, result["msg"])
-    assert web.snapshot() == before
+    assert_refused(web, MODULE, cases)
 
 
 def test_admins(web):
