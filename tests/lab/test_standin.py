@@ -175,7 +175,6 @@ def test_log_is_created_writable_for_all(root):
     assert mode == 0o666
 
 
-
 def hook(root, plugin, name, text, mode=0o755):
     path = root / "plugins" / "enabled" / plugin / name
     path.parent.mkdir(parents=True, exist_ok=True)
