@@ -173,8 +173,8 @@ def test_docker_load_image(lab):
 
 
 def test_require_docker_fails_with_the_reason(monkeypatch, tmp_path):
-    monkeypatch.setattr(labctl, "DOCKER_SOCK", str(tmp_path / "none.sock"))
-    monkeypatch.setattr(labctl, "DOCKER_STATUS", str(tmp_path / "status.json"))
+    monkeypatch.setattr(labctl.dockerd, "DOCKER_SOCK", str(tmp_path / "none.sock"))
+    monkeypatch.setattr(labctl.dockerd, "DOCKER_STATUS", str(tmp_path / "status.json"))
     with pytest.raises(labctl.DockerUnavailable, match="needs the lab's Docker engine"):
         labctl.require_docker()
     assert issubclass(labctl.DockerUnavailable, AssertionError)  # a failure, not a skip
@@ -237,7 +237,7 @@ def _snapshot(others):
     netns = sorted(n for n in subprocess.run(["ip", "netns", "list"], capture_output=True,
                                              text=True, check=False).stdout.split("\n")
                    if n.split(" ")[0] not in others)
-    other_ifs = {"dtlab%d" % st["index"] for st in labctl.running_labs() if st["name"] in others}
+    other_ifs = {"dtlab%d" % other.index for other in labctl.running_labs() if other.name in others}
     links = sorted(set(os.listdir("/sys/class/net")) - other_ifs)
     run_dirs = sorted(set(os.listdir(os.path.join(labctl.RUN_DIR, "labs"))) - set(others))
     return {"processes": procs, "mounts": mounts, "netns": netns, "links": links,
@@ -249,7 +249,7 @@ def test_up_down_20_times_leaves_nothing(lab):
     labctl.down("loop")  # the first `ip netns add` may mount /run/netns once
 
     def others():
-        return {st["name"] for st in labctl.running_labs()} - {"loop"}
+        return {other.name for other in labctl.running_labs()} - {"loop"}
 
     seen = others()
     before = _snapshot(seen)

@@ -481,7 +481,7 @@ def setup_build_dir(p, app, workdir, rev, env):
 def git_trigger_build(p, app, workdir, rev, env):
     """plugins/git/functions git_trigger_build: `plugn trigger core-post-extract` first; the
     build that would follow (post-extract, builder-detect, dokku_receive) is not reproduced."""
-    rc = plugn_trigger(p, "core-post-extract", [app, workdir, rev], env)
+    rc, unused = plugn_trigger(p, "core-post-extract", [app, workdir, rev], plugn_env(p, env))
     if rc != 0:
         return rc
     print("-----> dokku stand-in: %s passed core-post-extract at %s (the build would start here)" % (app, rev[:12]))
@@ -502,32 +502,40 @@ def plugn_env(p, env):
 CORE_POST_EXTRACT = {}
 
 
-def plugn_trigger(p, hook, args, env):
+def plugn_trigger(p, hook, args, env=None, capture=False, quiet=False):
     """dokku/plugn v0.17.1 (the version Dokku 0.38 pins in contrib/dependencies.json)
     bashenv/plugn.bash trigger(): `for plugin in $PLUGIN_PATH/enabled/*` in glob order, run each
     executable `$plugin/$hook`; main() runs with `set -eo pipefail`, so the first failure ends
-    the loop and plugn's exit code is that failure's."""
-    env = plugn_env(p, env)
+    the loop and plugn's exit code is that failure's.  Returns (code, what the hooks printed).
+
+    ``env``: the hooks' environment (None: this process's, as for the user-auth hooks Dokku's
+    start runs); ``capture`` collects what they print (user-auth-app's listing); ``quiet``
+    skips a non-executable hook without plugn's warning (the user-auth path's way)."""
     try:
         names = set(os.listdir(p["plugins"]))
     except OSError:
         names = set()
     names |= set(CORE_POST_EXTRACT) if hook == "core-post-extract" else set()
+    out = []
     for name in sorted(names):   # bash glob order under LC_ALL=C.UTF-8 (the gate's locale)
         path = os.path.join(p["plugins"], name, hook)
         if os.path.isfile(path):
             if not os.access(path, os.X_OK):
-                sys.stderr.write("Trigger '%s' is not executable, skipping plugin (%s)\n" % (hook, name))
+                if not quiet:
+                    sys.stderr.write("Trigger '%s' is not executable, skipping plugin (%s)\n" % (hook, name))
                 continue
             sys.stdout.flush()
-            rc = subprocess.call([path] + args, env=env)
+            r = subprocess.run([path] + args, env=env, stdout=subprocess.PIPE if capture else None, check=False)
+            rc = r.returncode
+            if capture:
+                out.append(r.stdout.decode("utf-8", "surrogateescape"))
         elif hook == "core-post-extract" and name in CORE_POST_EXTRACT:
             rc = CORE_POST_EXTRACT[name](p, args[0], args[1], env)
         else:
             continue
         if rc != 0:
-            return rc
-    return 0
+            return rc, "".join(out)
+    return 0, "".join(out)
 
 
 def record_render(p, app, plugin, template, data, source, env):
@@ -776,22 +784,6 @@ def enabled_hooks(p, hook):
     return [h for h in hooks if os.path.isfile(h)]
 
 
-def auth_trigger(p, hook, args, capture=False):
-    """plugn's trigger() for the user-auth hooks: each enabled plugin's hook in turn, the first
-    failure stops it; ``capture`` collects what the hooks print (user-auth-app's listing)."""
-    out = []
-    for path in enabled_hooks(p, hook):
-        if not os.access(path, os.X_OK):
-            continue
-        sys.stdout.flush()
-        r = subprocess.run([path] + args, stdout=subprocess.PIPE if capture else None, check=False)
-        if capture:
-            out.append(r.stdout.decode("utf-8", "surrogateescape"))
-        if r.returncode != 0:
-            return r.returncode, "".join(out)
-    return 0, "".join(out)
-
-
 def dokku_auth(p, args):
     """plugins/common/functions:739-760."""
     env = os.environ
@@ -801,7 +793,7 @@ def dokku_auth(p, args):
     hooks = enabled_hooks(p, "user-auth")
     if not hooks or [os.path.basename(os.path.dirname(h)) for h in hooks] == ["20_events"]:
         return True
-    code, unused = auth_trigger(p, "user-auth", [env["SSH_USER"], env["SSH_NAME"]] + args)
+    code, unused = plugn_trigger(p, "user-auth", [env["SSH_USER"], env["SSH_NAME"]] + args, quiet=True)
     return code == 0
 
 
@@ -812,7 +804,7 @@ def filter_apps(p, apps):
     env = os.environ
     user = env.get("SSH_USER") or env.get("USER", "")
     name = env.get("SSH_NAME") or env.get("NAME") or "default"
-    unused, out = auth_trigger(p, "user-auth-app", [user, name] + list(apps), capture=True)
+    unused, out = plugn_trigger(p, "user-auth-app", [user, name] + list(apps), capture=True, quiet=True)
     return [line for line in out.split("\n") if line]
 
 

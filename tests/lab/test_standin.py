@@ -173,3 +173,32 @@ def test_log_is_created_writable_for_all(root):
     dokku(root, "version")
     mode = stat.S_IMODE(os.stat(root / "log" / "calls.jsonl").st_mode)
     assert mode == 0o666
+
+
+def hook(root, plugin, name, text, mode=0o755):
+    path = root / "plugins" / "enabled" / plugin / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+
+
+def test_user_auth_hooks_run_in_order_and_the_first_failure_denies(root):
+    # 20_skip's hook is not executable: skipped, and (unlike core-post-extract) without a warning.
+    hook(root, "10_deny", "user-auth", '#!/bin/sh\n[ "$2" != mallory ]\n')
+    hook(root, "20_skip", "user-auth", "#!/bin/sh\nexit 1\n", mode=0o644)
+    hook(root, "30_trace", "user-auth", '#!/bin/sh\necho "$2 $3 $4" >> "$HOME/auth.log"\n')
+    r = dokku(root, "apps:create", "web", env={"NAME": "alice"})
+    assert (r.returncode, r.stderr) == (0, "")
+    r = dokku(root, "apps:create", "api", env={"NAME": "mallory"})
+    assert (r.returncode, r.stderr) == (1, "!     Access denied\n")
+    assert (root / "auth.log").read_text() == "alice apps:create web\n"
+    assert json.loads(dokku(root, "apps:list", "--format", "json").stdout) == ["web"]
+
+
+def test_user_auth_app_lists_what_its_hooks_print(root):
+    for app in ("api", "web", "www"):
+        assert dokku(root, "apps:create", app).returncode == 0
+    hook(root, "10_filter", "user-auth-app", '#!/bin/sh\nshift 2\nfor a; do [ "$a" = api ] || echo "$a"; done\n')
+    assert dokku(root, "apps:list").stdout == "=====> My Apps\nweb\nwww\n"
+    assert dokku(root, "apps:exists", "web").returncode == 0
+    assert dokku(root, "apps:exists", "api").returncode == 1
