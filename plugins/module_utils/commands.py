@@ -28,8 +28,10 @@ TOKENs:
     literal           a host escape: no glob grants it, only its exact name
     --opt             a switch; ``--opt=TYPE`` takes a value; ``-o|--opt=TYPE`` aliases;
                       a trailing ``!`` makes the option admin-only
-    --PREFIX-*        one report info flag: a switch ``--PREFIX-[a-z0-9-]+`` (Dokku looks it up
-                      in the report's own map, common/common.go:739-771)
+    --PREFIX*=TYPE    a report info flag that Dokku names after the app's own data: the word
+                      PREFIX followed by a TYPE value (``--status-*=dyno-n``: ``--status-web.1``);
+                      a report's fixed flags are listed as switches. Dokku only looks the flag up
+                      in the report's own map (common/common.go:739-771, 928-941)
     @TYPE @TYPE? @TYPE* @TYPE+    the positional words after the scope's own, in order
                       (``@choice:a|b`` takes one of the listed words)
     prop:NAME=TYPE    a ``:set`` property (``PROPERTY [VALUE]``; no value unsets it)
@@ -97,7 +99,7 @@ class Spec(object):
     """One verb's row, parsed."""
 
     __slots__ = ("name", "scope", "literal", "options", "positionals", "properties", "opts_stop",
-                 "handler", "who", "info_prefix", "short", "opts_last", "when", "datastore")
+                 "handler", "who", "info_flags", "short", "opts_last", "when", "datastore")
 
     def __init__(self, name, scope):
         self.name = name
@@ -109,7 +111,7 @@ class Spec(object):
         self.opts_stop = False
         self.handler = "exec"
         self.who = "grant"
-        self.info_prefix = None  # "--ps-": one report info flag of that prefix
+        self.info_flags = ()     # ((prefix, type), ...): report info flags named after data
         self.short = None        # property a lone value word stands for
         self.opts_last = False
         self.when = None         # (switch, type): with the switch, every positional is of type
@@ -149,8 +151,9 @@ def _parse(name, fields):
             if not switch.startswith("--") or not eq:
                 raise RegistryError("%s: bad token %r" % (name, field))
             spec.when = (switch, _type(name, kind))
-        elif field.startswith("--") and field.endswith("-*"):
-            spec.info_prefix = field[:-1]
+        elif field.startswith("--") and "*=" in field:
+            prefix, unused_sep, kind = field.partition("*=")
+            spec.info_flags += ((prefix, _type(name, kind)),)
         elif field.startswith("do:"):
             spec.handler = _one_of(name, field[3:], HANDLERS)
         elif field.startswith("who:"):
@@ -190,6 +193,7 @@ def _kinds(spec):
     kinds = [kind for kind, unused_card in spec.positionals]
     kinds += [option[1] for option in spec.options.values()]
     kinds += list((spec.properties or {}).values())
+    kinds += [kind for unused_prefix, kind in spec.info_flags]
     return kinds
 
 

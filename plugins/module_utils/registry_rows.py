@@ -24,7 +24,9 @@ apps:locked            app                     # apps/subcommands.go:150-161 (th
 apps:unlock            app                     # apps/subcommands.go:257-274 (removes the app's own lock file)
 apps:rename            app,new do:record --skip-deploy   # apps/subcommands.go:164-183
 apps:clone             app,new do:record --skip-deploy   # apps/subcommands.go:13-43; --ignore-existing exits 0 without creating (:30-34): admin
-apps:report            app --format=choice:stdout|json --app-*   # apps/report.go:11-31
+apps:report            app --format=choice:stdout|json --app-created-at --app-deploy-source
+                           --app-deploy-source-metadata --app-dir --app-global-disable-autocreation
+                           --app-locked   # apps/report.go:24-31
 apps:set               admin                   # apps/apps.go:4-15: deploy-source metadata and global-only keys, nothing a team needs
 # ---- config: every key is exported into Dokku's host shell (builder-*/builder-build eval config_export) ----
 config                 app --merged --shell --export      # config/src/commands/commands.go:40-52
@@ -52,7 +54,14 @@ ps:set                 app prop:restart-policy=restart-policy prop:restore=bool 
                            prop:start-cmd=cmdline prop:dockerfile-start-cmd=cmdline
     # restart-policy: ps/triggers.go:57 re-split; stop-timeout-seconds: scheduler-stop:10,25 unquoted;
     # procfile-path: common/common.go:292-301 Join on the host; start-cmd: scheduler-deploy-process-container:66-72
-ps:report              app --format=choice:stdout|json --ps-*   # ps/src/subcommands/subcommands.go:33-44
+ps:report              app --format=choice:stdout|json --deployed --processes --restore --running
+                           --ps-can-scale --ps-computed-dockerfile-start-cmd --ps-computed-procfile-path
+                           --ps-computed-restart-policy --ps-computed-skip-deploy --ps-computed-start-cmd
+                           --ps-computed-stop-timeout-seconds --ps-dockerfile-start-cmd
+                           --ps-global-procfile-path --ps-global-restart-policy --ps-global-skip-deploy
+                           --ps-global-stop-timeout-seconds --ps-procfile-path --ps-restart-policy
+                           --ps-skip-deploy --ps-start-cmd --ps-stop-timeout-seconds --status-*=dyno-n
+    # ps/report.go:32-53; --status-TYPE.N: one per CONTAINER.TYPE.N file of the app (:81-111)
 ps:restore             admin                   # ps/subcommands.go:84-91 host-wide pre-restore trigger
 ps:retire              admin                   # ps/subcommands.go:148-152 every app's run containers
 # ---- run / enter ----
@@ -68,18 +77,26 @@ enter                  app opts-stop --container-id=cid @dyno? @cmdword*   # sch
 logs                   app -t|--tail -n|--num=int -q|--quiet -p|--ps=proctype   # logs/src/commands/commands.go:40-57; scheduler-logs:22-23
 logs:failed            app                     # logs/src/subcommands/subcommands.go:21-26
 logs:set               app prop:max-size=size  # logs/triggers.go:58-66 docker args; vector-* sinks: admin (logs/functions.go:517)
-logs:report            app                     # logs/report.go:159-178: json / --logs-global-vector-sink print the sink unredacted
+logs:report            app --logs-app-label-alias --logs-computed-app-label-alias
+                           --logs-global-app-label-alias --logs-max-size --logs-computed-max-size
+                           --logs-global-max-size --logs-computed-vector-image --logs-global-vector-image
+                           --logs-computed-vector-networks --logs-global-vector-networks
+    # logs/report.go:37-54 (values the stdout report prints too); json and the exact *-sink
+    # flags print a sink unredacted (:156-178): admin
 logs:vector-logs       admin                   # the shared vector container (host-wide)
 logs:vector-start      admin
 logs:vector-stop       admin
 # ---- checks ----
-checks:disable         app @proctypes?         # checks/subcommands/disable:10-44 unquoted for-loop
-checks:enable          app @proctypes?
-    # checks/subcommands/enable:13-42 IFS=, unquoted loop, ${list//$value/} (common/functions:864-871)
-checks:skip            app @proctypes?         # checks/subcommands/skip:13-43 as enable
-checks:run             app @dynos?             # checks/subcommands/run:77-103
+checks:disable         app @checks-proctypes?   # checks/subcommands/disable:10-44 unquoted for-loop; _all_ :14,18
+checks:enable          app @checks-proctypes?
+    # checks/subcommands/enable:13-42 IFS=, unquoted loop, ${list//$value/} (common/functions:864-871);
+    # _all_ (the default, :14,19) clears both lists
+checks:skip            app @checks-proctypes?   # checks/subcommands/skip:13-43 as enable; _all_ :14,18
+checks:run             app @checks-dynos?       # checks/subcommands/run:77-103; _all_ :84,87
 checks:set             app prop:wait-to-retire=int   # scheduler-docker-local/internal-functions:250-262 $((...))
-checks:report          app --format=choice:stdout|json --checks-*   # checks/report.go:8-28
+checks:report          app --format=choice:stdout|json --checks-disabled-list --checks-skipped-list
+                           --checks-computed-wait-to-retire --checks-global-wait-to-retire
+                           --checks-wait-to-retire   # checks/report.go:22-28
 # ---- resource ----
 resource:limit         app --process-type=proctype --cpu=cpus --memory=size --memory-swap=size
     # resource/resource.go:77-79 property path; resource/triggers.go:73-88 docker args; --nvidia-gpu/--network*: admin
@@ -88,10 +105,15 @@ resource:limit-clear   app --process-type=proctype
 resource:reserve       app --process-type=proctype --cpu=cpus --memory=size --memory-swap=size
     # resource/subcommands.go:51-58; functions.go:64-122; memory only reaches docker (triggers.go:82-88)
 resource:reserve-clear app --process-type=proctype   # resource/subcommands.go:60-67; functions.go:26-62
-resource:report        app --format=choice:stdout|json --resource-*   # resource/resource.go:21-55 (the app's own properties)
+resource:report        app --format=choice:stdout|json --resource-*=resource-key
+    # resource/resource.go:28-37 one flag per property of the app, TYPE.limit|reserve.KEY (:77-79)
 # ---- cron ----
 cron:list              app --format=choice:stdout|json   # cron/src/subcommands/subcommands.go:21-30
-cron:report            app --format=choice:stdout|json --cron-*   # cron/report.go:12-44
+cron:report            app --format=choice:stdout|json --cron-computed-mailfrom --cron-computed-mailto
+                           --cron-computed-maintenance --cron-global-mailfrom --cron-global-mailto
+                           --cron-global-maintenance --cron-maintenance --cron-task-count
+                           --cron-maintenance-*=cronid
+    # cron/report.go:30-39; --cron-maintenance-ID: one per suspended task of the app (:66-82)
 cron:run               app --detach --ttl-seconds=int @cronid   # cron/subcommands.go:101-160 (own tasks)
 cron:suspend           app @cronid             # cron/subcommands.go:214-216; common/properties.go:790-793
 cron:resume            app @cronid             # cron/subcommands.go:96-98,164-196 (the id must be one of the app's tasks)
@@ -104,12 +126,24 @@ builds:output          app @buildid?           # builds/builds.go:229-231 (journ
 builds:cancel          app                     # builds/subcommands.go:277-300
 builds:prune           app                     # builds/subcommands.go:415-438
 builds:set             app prop:retention=int  # builds/set.go:10-44
-builds:report          app --format=choice:stdout|json --builds-*   # builds/report.go:11-36
+builds:report          app --format=choice:stdout|json --build-id --build-kind --build-status
+                           --build-pid --build-source --build-started-at --build-finished-at
+                           --build-exit-code --builds-retention --builds-global-retention
+                           --builds-computed-retention   # builds/report.go:24-36 (the app's last build)
 # ---- scheduler ----
 scheduler:set          app prop:shell=ctrpath  # scheduler-run:143-152 one argv element; selected: admin (k3s)
-scheduler:report       app --format=choice:stdout|json --scheduler-*   # scheduler/report.go:8-31
+scheduler:report       app --format=choice:stdout|json --scheduler-computed-selected
+                           --scheduler-global-selected --scheduler-selected --scheduler-computed-shell
+                           --scheduler-global-shell --scheduler-shell   # scheduler/report.go:24-31
 scheduler-docker-local:set app prop:init-process=bool prop:parallel-schedule-count=int   # scheduler-docker-local/subcommands/set:11-27
-scheduler-docker-local:report app --format=choice:stdout|json --scheduler-docker-local-*   # scheduler-docker-local/report.go:8-31
+scheduler-docker-local:report app --format=choice:stdout|json
+                           --scheduler-docker-local-computed-init-process
+                           --scheduler-docker-local-computed-parallel-schedule-count
+                           --scheduler-docker-local-global-init-process
+                           --scheduler-docker-local-global-parallel-schedule-count
+                           --scheduler-docker-local-init-process
+                           --scheduler-docker-local-parallel-schedule-count
+    # scheduler-docker-local/report.go:24-31
 # ---- url, cleanup, repo ----
 url                    app                     # 00_dokku-standard/subcommands/url:9-12 (domains-urls trigger, read-only)
 urls                   app                     # 00_dokku-standard/subcommands/urls:9-12
@@ -204,7 +238,8 @@ registry:report        app --format=choice:stdout|json --registry-computed-image
     # registry/report.go:10-46 (no credentials)
 # ---- docker-options: raw docker run/build arguments ----
 docker-options:report  app --format=choice:stdout|json --docker-options-build --docker-options-deploy
-                           --docker-options-run   # docker-options/report.go:17-32 (own app)
+                           --docker-options-run --docker-options-deploy.*=proctype
+    # docker-options/report.go:17-45 (own app; one deploy.TYPE flag per process type with options)
 docker-options:list    app --process=proctype --phase=choice:build|deploy|run   # docker-options/functions.go:194-226
 docker-options:add     app literal opts-stop --process=proctypes @phases @text+   # joined into docker args: root
     # docker-options/src/subcommands/subcommands.go:20-39 words joined; functions.go:25-67
@@ -214,8 +249,8 @@ docker-options:clear   app literal --process=proctypes @phases?   # docker-optio
 # ---- storage ----
 storage:list           app --format=choice:text|json   # storage/subcommands.go:303-336
 storage:report         app --format=choice:stdout|json --storage-build-mounts --storage-deploy-mounts
-                           --storage-run-mounts
-    # storage/report.go:11-38
+                           --storage-run-mounts --storage-attachment.*=attachment-key
+    # storage/report.go:11-38; attachment.N.FIELD: one set per attachment of the app (:29-37,76-91)
 storage:unmount        app --container-dir=abspath @storage-ref   # storage/attachment.go:169-201 compared only
 storage:mount          app literal --container-dir=abspath --phase=text --process-type=proctype
                            --volume-subpath=text --volume-readonly --volume-chown=text
@@ -433,6 +468,8 @@ openresty:report       app   # openresty-vhosts/report.go:70-110
                            --openresty-global-letsencrypt-email --openresty-computed-letsencrypt-email
                            --openresty-global-letsencrypt-server --openresty-computed-letsencrypt-server
                            --openresty-global-log-level --openresty-computed-log-level
+                           --openresty-global-allowed-letsencrypt-domains-func-base64
+                           --openresty-computed-allowed-letsencrypt-domains-func-base64   # :108-114
 openresty:labels:show  app @word?              # proxy/command-functions:7-22
 openresty:labels:add   admin                   # '--label $line' in docker args; configures the shared proxy (:209-214)
 openresty:labels:remove admin                  # removes an admin's labels (proxy/command-functions:43-62)

@@ -357,14 +357,10 @@ def _required_words(spec):
 
 
 def _info_flag(spec, word):
-    """One report info flag of the row's prefix (``--ps-restart-policy``)."""
-    prefix = spec.info_prefix
-    if prefix is None or not word.startswith(prefix) or len(word) == len(prefix) or len(word) > 96:
-        return False
-    return all(c in _INFO_CHARS for c in word[len(prefix):])
-
-
-_INFO_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+    """A report info flag Dokku names after the app's data (``--status-web.1``): one of the
+    row's prefixes followed by a value of its type."""
+    return any(word.startswith(prefix) and valuetypes.check(kind, word[len(prefix):])
+               for prefix, kind in spec.info_flags)
 
 
 def _options(spec, words, request):

@@ -306,6 +306,53 @@ def t_dynos(value, ctx=None):
     return 0 < len(parts) <= 32 and all(t_dyno(part) for part in parts)
 
 
+def t_checks_proctypes(value, ctx=None):
+    """checks:disable|enable|skip's process types, or ``_all_``: the word Dokku fills in when none
+    is given (checks/subcommands/enable:14,19), compared whole, never globbed."""
+    return value == "_all_" or t_proctypes(value)
+
+
+def t_checks_dynos(value, ctx=None):
+    """checks:run's ``TYPE[.N]`` list, or ``_all_`` (checks/subcommands/run:84,87)."""
+    return value == "_all_" or t_dynos(value)
+
+
+def _index(value):
+    """A container or attachment number as Dokku prints it: ``%d``, counting from 1."""
+    return _digits(value, 4) and value[0] != "0"
+
+
+def t_dyno_n(value, ctx=None):
+    """One container, ``TYPE.N``: ps:report's ``--status-*`` flags are named after the app's own
+    ``CONTAINER.TYPE.N`` files (ps/report.go:93-99)."""
+    kind, dot, index = value.partition(".") if isinstance(value, str) else ("", "", "")
+    return bool(dot and t_proctype(kind) and _index(index))
+
+
+_RESOURCE_KEYS = frozenset(("cpu", "memory", "memory-swap", "network", "network-ingress",
+                            "network-egress", "nvidia-gpu"))
+
+
+def t_resource_key(value, ctx=None):
+    """A resource property ``TYPE.limit|reserve.KEY`` (resource/resource.go:77-79; TYPE is a
+    process type or ``_default_``, the keys are functions.go:69-77): resource:report's flags
+    are ``--resource-`` and the key (resource/resource.go:33-37)."""
+    parts = value.split(".") if isinstance(value, str) else ()
+    return (len(parts) == 3 and (parts[0] == "_default_" or t_proctype(parts[0]))
+            and parts[1] in ("limit", "reserve") and parts[2] in _RESOURCE_KEYS)
+
+
+_ATTACHMENT_FIELDS = frozenset(("entry-name", "host-path", "container-path", "phases", "process-type",
+                                "subpath", "readonly", "volume-options", "volume-chown"))
+
+
+def t_attachment_key(value, ctx=None):
+    """``N.FIELD`` of a storage attachment: storage:report's ``--storage-attachment.N.FIELD``
+    flags (storage/report.go:76-91)."""
+    index, dot, field = value.partition(".") if isinstance(value, str) else ("", "", "")
+    return bool(dot and _index(index) and field in _ATTACHMENT_FIELDS)
+
+
 def t_cronid(value, ctx=None):
     """A cron task id: base36 (cron/cron.go:229,250), joined into a property name."""
     return _B36.match(value)
@@ -619,7 +666,8 @@ TYPES = {
     "querystring": t_querystring, "bucket": t_bucket, "secret-token": t_secret_token,
     "gpg-key-id": t_gpg_key_id, "cron": t_cron, "config-key": t_config_key, "config-pair": t_config_pair,
     "config-b64": t_config_b64, "env-pair": t_env_pair, "cmdword": t_cmdword, "app": t_app,
-    "report-flag": t_report_flag,
+    "report-flag": t_report_flag, "checks-proctypes": t_checks_proctypes, "checks-dynos": t_checks_dynos,
+    "dyno-n": t_dyno_n, "resource-key": t_resource_key, "attachment-key": t_attachment_key,
 }
 
 
@@ -670,6 +718,9 @@ _DESCRIBE = {
     "env-pair": "KEY=VALUE with a config key and no blank or quote in the value",
     "cmdword": "a word that is not one of Dokku's own --flags", "app": "an app name",
     "report-flag": "one report field flag such as --username",
+    "checks-proctypes": "process types separated by commas, or _all_",
+    "checks-dynos": "TYPE or TYPE.N, comma-separated, or _all_", "dyno-n": "TYPE.N such as web.1",
+    "resource-key": "TYPE.limit|reserve.KEY such as web.limit.memory", "attachment-key": "N.FIELD such as 1.host-path",
 }
 
 

@@ -123,11 +123,27 @@ def test_value_failing_its_type_is_malformed_and_untyped_property_is_denied():
     assert ev.evaluate(ADMIN, "ps:set web restart-policy 'on-failure:1 --privileged'").code == 0
 
 
-def test_report_info_flag_prefix():
+def test_report_info_flags():
     assert ev.evaluate(VIEW, "ps:report web --ps-restart-policy").code == 0
     assert ev.evaluate(VIEW, "ps:report web --git-sha").code == 77
     assert ev.evaluate(VIEW, "ps:report web --ps-X").code == 77
-    assert ev.evaluate(VIEW, "ps:report web --ps-restart-policy=x").code == 77
+    assert ev.evaluate(VIEW, "ps:report web --ps-no-such-field").code == 77     # a closed list
+    assert ev.evaluate(VIEW, "ps:report web --ps-restart-policy=x").code == 64    # a switch takes no value
+    # a flag named after the app's data: the row's prefix, then a value of its type
+    assert ev.evaluate(VIEW, "ps:report web --status-web.1").code == 0
+    assert ev.evaluate(VIEW, "ps:report web --status-web.1=x").code == 77
+    assert ev.evaluate(VIEW, "ps:report web --status-").code == 77
+    assert ev.evaluate(VIEW, "ps:report web '--status-web.1;id'").code == 77
+    spec = commands.lookup("resource:report")
+    assert spec.info_flags == (("--resource-", "resource-key"),) and "--resource-*" not in spec.options
+
+
+def test_info_flag_token_needs_a_known_type():
+    assert commands._parse("x:report", ["app", "--x-*=dyno-n"]).info_flags == (("--x-", "dyno-n"),)
+    with pytest.raises(commands.RegistryError):
+        commands._parse("x:report", ["app", "--x-*=no-such-type"])
+    with pytest.raises(commands.RegistryError):
+        commands._parse("x:report", ["app", "--x-*=text"])      # text is for literal rows only
 
 
 def test_short_property_form():

@@ -90,6 +90,12 @@ EXAMPLES = {
     "cmdword": (["ls", "-la", "--noinput", "--settings=x.y", "echo \"$HOME\" && ls", "--all"],
                 ["--app", "--trace", "--force", "--quiet=1", "--label=x", "--label-file=/x", "--Upper", "a\tb", ""]),
     "app": (["web", "web-api", "x.y"], ["Web", "-web", "a b", ""]),
+    "checks-proctypes": (["_all_", "web", "web,worker"], ["_all_,web", "_ALL_", "*", "web worker", ""]),
+    "checks-dynos": (["_all_", "web.1", "web,worker.2"], ["_all_,web", "web.x", "web.1;x", ""]),
+    "dyno-n": (["web.1", "worker_2.12"], ["web", "web.0", "web.01", "web.1.2", "../x.1", "web.1x", ""]),
+    "resource-key": (["web.limit.memory", "_default_.reserve.cpu", "worker.limit.nvidia-gpu"],
+                     ["web.limit", "web.limits.cpu", "_x_.limit.cpu", "web.limit.memory.x", "../x.limit.cpu", ""]),
+    "attachment-key": (["1.host-path", "12.volume-chown"], ["0.phases", "01.phases", "1.x", "1", "x.phases", ""]),
 }
 
 
