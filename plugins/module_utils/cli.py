@@ -218,10 +218,10 @@ def cmd_check(ctx, args):
     raw = " ".join(opts.positionals)
     try:
         # The gate refuses everything on a state the writers did not seal: so does check.
-        from .gate import _check_state_files
+        from .store import check_sealed
         from .newapps import held_by_others
         store = _store(ctx)
-        _check_state_files(store.state_dir)
+        check_sealed(store.state_dir)
         current = store.load()
         if user not in current["users"]:
             decision = None
@@ -384,12 +384,12 @@ def cmd_recover(ctx, args):
         _out("-----> The state is usable: nothing to recover\n")
         return 0
     directory = store.state_dir
-    info = os.lstat(directory)
-    import stat
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        raise StateError("%s is not a directory: fix it by hand (recover never follows a link)" % directory)
-    if info.st_uid != os.geteuid():
-        raise StateError("%s does not belong to this user: fix it by hand" % directory)
+    from .fsutil import DIRECTORY, check_trusted
+    try:
+        # Its mode is what recover repairs next, so only the type and the owner must hold.
+        check_trusted(os.lstat(directory), "directory %s" % directory, kind=DIRECTORY, writable_ok=True)
+    except StateError as error:
+        raise StateError("%s: fix it by hand (recover never follows a link)" % error.message)
     os.chmod(directory, 0o700)
     views = os.path.join(directory, "views")
     if os.path.isdir(views) and not os.path.islink(views) and os.lstat(views).st_uid == os.geteuid():

@@ -234,10 +234,9 @@ class Door(object):
 
     def view(self):
         from . import store
-        from .gate import _check_state_files
         if not USER.match(self.user):
             return empty_view("unknown")
-        _check_state_files(self.config.state_dir)
+        store.check_sealed(self.config.state_dir)
         try:
             view = store.read_view(self.config.state_dir, self.user)
         except store.UnknownUser:

@@ -209,7 +209,7 @@ class Gate(object):
                         REVOKED, "deny")
         from . import store
         try:
-            _check_state_files(self.state_dir)
+            store.check_sealed(self.state_dir)
             view = store.read_view(self.state_dir, self.user)
         except store.UnknownUser:
             raise _Fail(EX_DENIED, "no view for user %s (unknown user)" % self.user, REVOKED, "deny")
@@ -477,29 +477,6 @@ class Gate(object):
                 os.close(fd)
             if dir_fd is not None:
                 os.close(dir_fd)
-
-
-def _check_state_files(state_dir):
-    """Cheap checks of the state beyond the one view the gate reads: the state directory and
-    ``state.json`` exist, are not symlinks, belong to us, are not group/world-writable, and
-    ``state.json`` is the very file the writers sealed. (Its content is validated by every
-    writer and by ``doctor``; parsing it here would make the gate's cost grow with the policy.)"""
-    from .fsutil import open_trusted_dir
-    dir_fd = open_trusted_dir(state_dir)
-    try:
-        try:
-            info = os.stat("state.json", dir_fd=dir_fd, follow_symlinks=False)
-        except OSError as error:
-            raise StateError("%s/state.json: %s" % (state_dir, error.strerror))
-    finally:
-        os.close(dir_fd)
-    if (info.st_mode & 0o170000) != 0o100000:
-        raise StateError("%s/state.json is not a regular file" % state_dir)
-    if info.st_uid != os.geteuid() or info.st_mode & 0o022:
-        raise StateError("%s/state.json has the wrong owner or mode" % state_dir)
-    # A truncated, corrupted or replaced state.json no longer matches what the writers sealed.
-    from .store import check_seal
-    check_seal(state_dir, info)
 
 
 def _filter_lines(data, allowed):

@@ -36,14 +36,13 @@ Keys and defaults::
 ``spool_dir`` may not hold the audit log: a full spool must never stop the audit line every
 command needs (``spool_reserve_bytes`` keeps room when they share a file system).
 
-(Imported on the gate's start-up path: ``os`` only, no ``re``.)
+(Imported on the gate's start-up path: ``fsutil`` only, no ``re``.)
 """
 
 from __future__ import annotations
 
-import os
-
 from .errors import StateError
+from .fsutil import read_trusted
 from .names import USER
 
 DEFAULT_PATH = "/etc/dokku-teams/gate.conf"
@@ -158,35 +157,13 @@ def parse(text):
 
 def load(path=DEFAULT_PATH):
     """Read and check the config file at ``path`` (fail closed: ``StateError``)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
-    except OSError as error:
-        raise StateError("gate config %s cannot be opened (%s)" % (path, error.strerror))
-    try:
-        info = os.fstat(fd)
-        if (info.st_mode & 0o170000) != 0o100000:
-            raise StateError("gate config %s is not a regular file" % path)
-        if info.st_uid != os.geteuid():
-            raise StateError("gate config %s is not owned by uid %d" % (path, os.geteuid()))
-        if info.st_mode & 0o022:
-            raise StateError("gate config %s is writable by group or others" % path)
-        if info.st_size > MAX_BYTES:
-            raise StateError("gate config %s is too large" % path)
-        data = b""
-        while True:
-            chunk = os.read(fd, MAX_BYTES + 1 - len(data))
-            if not chunk:
-                break
-            data += chunk
-            if len(data) > MAX_BYTES:
-                raise StateError("gate config %s is too large" % path)
-    except OSError as error:
-        raise StateError("gate config %s cannot be read (%s)" % (path, error.strerror))
-    finally:
-        os.close(fd)
+    label = "gate config %s" % path
+    # The file alone is checked, as the audit log is (audit._open_checked): --config may name
+    # a file in any system directory; the checks on the file itself keep out a link or a file
+    # someone else wrote.
+    data = read_trusted(path, max_bytes=MAX_BYTES, label=label, check_dir=False)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise StateError("gate config %s is not UTF-8 text" % path)
+        raise StateError("%s is not UTF-8 text" % label)
     return parse(text)

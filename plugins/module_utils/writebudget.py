@@ -25,6 +25,7 @@ import errno
 import os
 import time
 
+from . import fsutil
 from .errors import Denied, StateError
 
 BURST = 30
@@ -32,8 +33,6 @@ REFILL_SECONDS = 2.0
 LANE_SECONDS = 5.0
 DIRECTORY = "budget"
 LANE = ".lane"
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def _directory(state_dir):
@@ -44,20 +43,11 @@ def _directory(state_dir):
         pass
     except OSError as error:
         raise StateError("cannot create %s: %s" % (path, error.strerror))
-    from .fsutil import open_trusted_dir
-    return open_trusted_dir(path)
+    return fsutil.open_trusted_dir(path)
 
 
 def _open(dir_fd, name):
-    try:
-        fd = os.open(name, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, 0o600, dir_fd=dir_fd)
-    except OSError as error:
-        raise StateError("cannot open the write budget file %s: %s" % (name, error.strerror))
-    info = os.fstat(fd)
-    if (info.st_mode & 0o170000) != 0o100000 or info.st_uid != os.geteuid():
-        os.close(fd)
-        raise StateError("the write budget file %s is not a regular file of uid %d" % (name, os.geteuid()))
-    return fd
+    return fsutil.open_trusted(name, "the write budget file %s" % name, os.O_RDWR | os.O_CREAT, dir_fd=dir_fd)
 
 
 def take(state_dir, user, now=None, burst=BURST, refill=REFILL_SECONDS):
