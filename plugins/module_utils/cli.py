@@ -208,42 +208,16 @@ def cmd_user(ctx, verb, args):
 
 
 def cmd_check(ctx, args):
-    from .evaluate import evaluate
-    from .policy import compile_view
+    from .evaluate import check
     opts = Options(args, valued=("--user", "--format"))
     if "--user" not in opts.values:
         raise Usage("usage: dokku-teams check --user USER [--format json] -- 'COMMAND'")
     as_json = opts.json()
     user = check_user(opts.values["--user"])
-    raw = " ".join(opts.positionals)
-    try:
-        # The gate refuses everything on a state the writers did not seal: so does check.
-        from .store import check_sealed
-        from .newapps import held_by_others
-        store = _store(ctx)
-        check_sealed(store.state_dir)
-        current = store.load()
-        if user not in current["users"]:
-            decision = None
-        else:
-            from . import sshkeys
-            prints = [sshkeys.parse_key(key).fingerprint for key in current["users"][user]["keys"]]
-            config = _config(ctx) if ctx["config"] else None
-            programs = config.programs() if config else None
-            held = held_by_others(current, user, config.home if config else None)
-            decision = evaluate(compile_view(current, user, prints), raw, programs, held)
-    except StateError as error:
-        result = {"decision": "error", "reason": error.message, "command": None, "apps": [], "services": [],
-                  "argv": None, "team": None}
-        _print_decision(result, as_json)
-        return EX_STATE
-    if decision is None:
-        result = {"decision": "deny", "reason": "unknown user %s" % user, "command": None, "apps": [],
-                  "services": [], "argv": None, "team": None}
-        _print_decision(result, as_json)
-        return 77
-    _print_decision(decision.as_dict(), as_json)
-    return decision.code
+    config = (lambda: _config(ctx)) if ctx["config"] else None
+    result, code = check(_store(ctx), user, " ".join(opts.positionals), config)
+    _print_decision(result, as_json)
+    return code
 
 
 def _print_decision(result, as_json):

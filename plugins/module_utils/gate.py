@@ -26,8 +26,9 @@ owns stdin, stdout and stderr. A few commands need the gate around them:
 - ``apps:create|rename|clone``: the target runs as a child; on success the grants are
   recorded or carried over (``state``), under the store's lock.
 
-Exit codes: 64 malformed, 77 denied, 75 the state, the config or the audit log cannot be
-trusted (or anything unexpected). Never a traceback, never the raw input echoed.
+Exit codes (``errors``): 64 malformed, 77 denied, 69 allowed but not installed, 75 the state,
+the config or the audit log cannot be trusted (or anything unexpected). Never a traceback,
+never the raw input echoed.
 
 Start-up cost matters (every SSH command pays it): this module and what it imports on the
 ordinary path use ``os``, ``sys``, ``time`` and ``_json`` only; no ``re``, ``json``,
@@ -40,13 +41,12 @@ import os
 import sys
 
 from . import audit, gateconfig
-from .errors import EX_DENIED, EX_MALFORMED, EX_STATE, DokkuTeamsError, Denied, StateError
+from .errors import EX_DENIED, EX_MALFORMED, EX_NOT_RUN, EX_STATE, EX_UNAVAILABLE, DokkuTeamsError, Denied, \
+    StateError
 from .evaluate import evaluate
 from .names import USER
 
 GENERIC = "access control is unavailable; ask an admin to run dokku-teams doctor"
-# sysexits EX_UNAVAILABLE: the command is allowed but its program is not installed.
-EX_UNAVAILABLE = 69
 REVOKED = "this key is no longer authorised"
 MAX_LISTING_BYTES = 64 * 1024 * 1024
 # A user's teams:* write waits this long for the state lock (other writers wait 10 s).
@@ -316,7 +316,7 @@ class Gate(object):
         """Fork; the child drops privileges and execs ``argv`` (stdout to ``stdout_fd``)."""
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            code = 127
+            code = EX_NOT_RUN
             try:
                 if stdout_fd is not None:
                     os.dup2(stdout_fd, 1)

@@ -13,7 +13,7 @@ as if it did not exist.
 from __future__ import annotations
 
 from . import commands
-from .errors import DokkuTeamsError, EX_DENIED, EX_MALFORMED, Invalid
+from .errors import DokkuTeamsError, EX_DENIED, EX_FAIL, EX_MALFORMED, Invalid
 from .jsonlite import dumps
 from .names import ADMIN_TEAM, APP_TEAM_PREFIX, RESERVED_PREFIX, is_app_team, show
 
@@ -187,7 +187,7 @@ def _confirm_destroy(store, actor, admin, args, force, confirm):
     _team_or_opaque(store.load(), actor, admin, team)
     answer = confirm(team)
     if answer != team:
-        raise _Answer(1, "Confirmation did not match test. Aborted.")
+        raise _Answer(EX_FAIL, "Confirmation did not match test. Aborted.")
 
 
 def terminal_confirm(team, stdin=None, stdout=None, stderr=None):
@@ -211,7 +211,7 @@ def _change(store, actor, admin, verb, args, notes):
         if verb == "create":
             _need(verb, args, 1, 1)
             if args[0] in current["teams"]:
-                raise _Answer(1, "Team %s already exists" % args[0])
+                raise _Answer(EX_FAIL, "Team %s already exists" % args[0])
             tx.state = statelib.create_team(current, args[0])
             return "-----> Team %s created" % args[0]
         _need(verb, args, 1)
