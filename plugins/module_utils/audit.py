@@ -28,7 +28,6 @@ import time
 from . import jsonlite
 from .errors import StateError
 
-DEFAULT_PATH = "/var/log/dokku-teams/audit.log"
 FIELDS = ("time", "user", "key", "client", "command", "decision", "reason", "pseudo", "apps",
           "services", "code", "team")
 DECISIONS = ("allow", "deny", "malformed", "error")

@@ -16,9 +16,10 @@ import sys
 
 from . import state as statelib
 from .errors import EX_MALFORMED, EX_STATE, DokkuTeamsError, Invalid, Malformed, StateError
+from .gateconfig import DEFAULT_PATH
 from .names import check_user, show
 
-DEFAULT_CONFIG = "/etc/dokku-teams/gate.conf"
+DEFAULT_CONFIG = DEFAULT_PATH
 
 HELP = """Usage: dokku-teams [--state-dir DIR] [--config FILE] COMMAND [ARGS...]
 

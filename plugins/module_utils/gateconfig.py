@@ -45,7 +45,15 @@ from .errors import StateError
 from .fsutil import read_trusted
 from .names import USER
 
+# The one place for the collection's default paths: the engine imports them from here; the
+# module docs and the role's YAML, which cannot import, are held to them by a unit test
+# (tests/unit/test_defaults.py).
 DEFAULT_PATH = "/etc/dokku-teams/gate.conf"
+# Not keys, because nothing may move them: authorized_keys runs the gate through this sudo
+# (the role's sudoers rule names it too), and the installed programs start under this
+# interpreter with -IS.
+SUDO = "/usr/bin/sudo"
+PYTHON = "/usr/bin/python3"
 MAX_BYTES = 64 * 1024
 
 DEFAULTS = {
@@ -98,6 +106,10 @@ class GateConfig(object):
 
     def as_dict(self):
         return dict((key, getattr(self, key)) for key in DEFAULTS)
+
+
+# What a decision's argv names when no config is given (dokku-teams check on a checkout).
+DEFAULT_PROGRAMS = GateConfig().programs()
 
 
 def _absolute(key, value):
