@@ -27,6 +27,7 @@ import time
 
 from . import jsonlite
 from .errors import StateError
+from .names import escape
 
 FIELDS = ("time", "user", "key", "client", "command", "decision", "reason", "pseudo", "apps",
           "services", "code", "team")
@@ -143,22 +144,7 @@ def escape_text(value):
     The log is JSON (escaped), but a JSON reader gives the raw characters back."""
     if value is None:
         return "-"
-    if not isinstance(value, str):
-        value = str(value)
-    out = []
-    for char in value:
-        number = ord(char)
-        if char == "\\":
-            out.append("\\\\")
-        elif 0x20 <= number < 0x7F:
-            out.append(char)
-        elif number < 0x100:
-            out.append("\\x%02x" % number)
-        elif number < 0x10000:
-            out.append("\\u%04x" % number)
-        else:
-            out.append("\\U%08x" % number)
-    return "".join(out)
+    return escape(value if isinstance(value, str) else str(value))
 
 
 def human_line(entry):

@@ -20,6 +20,16 @@ EX_DENIED = 77      # the policy refuses (EX_NOPERM)
 EX_NOT_RUN = 127    # a child of the gate could not exec its target (the shell's "not found")
 
 
+class UnreadableText(Exception):
+    """A file the deploy guard reads (a Dockerfile, a template) that it cannot follow: refused,
+    never guessed at. ``line`` is where the problem starts."""
+
+    def __init__(self, line, message):
+        Exception.__init__(self, message)
+        self.line = line
+        self.message = message
+
+
 class DokkuTeamsError(Exception):
     """Base class: a one-line message that is safe to show to the caller."""
 

@@ -252,6 +252,27 @@ def remove_temp_files(directory):
     return removed
 
 
+def flock_within(fd, timeout, pause, longest):
+    """Take an exclusive ``flock`` on ``fd``, polling until ``timeout`` seconds have passed (the
+    pause between tries doubles from ``pause`` up to ``longest``): ``True`` once it is held,
+    ``False`` when the time ran out. Any other failure raises its ``OSError``."""
+    import fcntl
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, longest)
+
+
 class lock(object):
     """``with lock(path, timeout):`` an exclusive ``flock`` on ``path``, a lock file that is
     created 0600 when missing and never deleted (deleting it would let two writers hold two
@@ -263,32 +284,22 @@ class lock(object):
         self.fd = None
 
     def acquire(self):
-        import fcntl
-        import time
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise StateError("lock file %s is a symlink" % self.path)
             raise StateError("cannot open the lock file %s: %s" % (self.path, exc.strerror))
-        deadline = time.monotonic() + self.timeout
-        pause = 0.001
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise StateError("lock file %s is not a regular file" % self.path)
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise StateError("cannot lock %s: %s" % (self.path, exc.strerror))
-                now = time.monotonic()
-                if now >= deadline:
-                    raise StateError("timed out waiting for the state lock %s after %gs (another writer holds it)"
-                                     % (self.path, self.timeout))
-                time.sleep(min(pause, deadline - now))
-                pause = min(pause * 2, 0.02)
+            try:
+                held = flock_within(fd, self.timeout, 0.001, 0.02)
+            except OSError as exc:
+                raise StateError("cannot lock %s: %s" % (self.path, exc.strerror))
+            if not held:
+                raise StateError("timed out waiting for the state lock %s after %gs (another writer holds it)"
+                                 % (self.path, self.timeout))
         except BaseException:
             os.close(fd)
             raise

@@ -86,10 +86,8 @@ class Gate(object):
     def __init__(self, config, state_dir, user, key, raw, client):
         self.config = config
         self.state_dir = state_dir
-        self.user = user
-        self.key = key
-        self.raw = raw
-        self.client = client
+        self.user, self.key = user, key         # who: argv, as root's authorized_keys says
+        self.raw, self.client = raw, client     # what, and from where: sshd's environment
         self.view = None
         self.account = None   # (name, uid, gid) to run as, or None when not dropping
         self.dropped = False

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import bisect
 
+from .errors import UnreadableText
+
 # text/template keywords (lex.go ``key``) plus the constants that lex as their own items.
 KEYWORDS = frozenset(("block", "break", "continue", "define", "else", "end", "if", "range", "nil",
                       "template", "with", "true", "false"))
@@ -26,13 +28,8 @@ _TERMINATORS = frozenset(" \t\r\n.,|:)(")
 MAX_BYTES = 1024 * 1024
 
 
-class TemplateError(Exception):
-    """The text cannot be read as a template; ``line`` is where the problem starts."""
-
-    def __init__(self, line, message):
-        Exception.__init__(self, message)
-        self.line = line
-        self.message = message
+class TemplateError(UnreadableText):
+    """The text cannot be read as a template."""
 
 
 def _alnum(c):

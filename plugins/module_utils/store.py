@@ -191,8 +191,7 @@ class Transaction(object):
 
     def __init__(self, store):
         self.store = store
-        self.state = None
-        self.old = None
+        self.old = self.state = None    # the state as loaded, and as the caller leaves it
         self.changed = False
         self.views_serial = None
         self._lock = None

@@ -63,11 +63,12 @@ TEAM_FLAGS = ("--team-apps", "--team-commands", "--team-host-escapes", "--team-i
 SERVICE_TEAM_PREFIX = RESERVED_PREFIX + "service--"
 
 
-class _Answer(Exception):
+class _Answer(DokkuTeamsError):
+    """A verb's answer other than success: one line and the exit code Dokku Pro gives."""
+
     def __init__(self, code, message):
-        Exception.__init__(self, message)
+        DokkuTeamsError.__init__(self, message)
         self.code = code
-        self.message = message
 
 
 class _Words(object):
@@ -168,9 +169,7 @@ def execute(store, actor, words, admin=False, notes=None, view=None, confirm=Non
             _confirm_destroy(store, actor, admin, args, parsed.force, confirm)
         message = _change(store, actor, admin, verb, args, notes)
         return 0, message + "\n", ""
-    except _Answer as answer:
-        return answer.code, "", "!     %s\n" % answer.message
-    except DokkuTeamsError as error:
+    except DokkuTeamsError as error:     # an _Answer too
         return error.code, "", "!     %s\n" % error.message
 
 

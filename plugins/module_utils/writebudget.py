@@ -21,7 +21,6 @@ Admins are not bounded (they are trusted with the host; Ansible and the CLI neve
 
 from __future__ import annotations
 
-import errno
 import os
 import time
 
@@ -96,28 +95,19 @@ class lane(object):
         self.fd = None
 
     def __enter__(self):
-        import fcntl
         dir_fd = _directory(self.state_dir)
         try:
             fd = _open(dir_fd, LANE)
         finally:
             os.close(dir_fd)
-        deadline = time.monotonic() + self.timeout
-        pause = 0.002
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as error:
-                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    os.close(fd)
-                    raise StateError("cannot lock the writers' lane: %s" % error.strerror)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                os.close(fd)
-                raise StateError("the state is busy with other changes; try again in a moment")
-            time.sleep(min(pause, left))
-            pause = min(pause * 2, 0.05)
+        try:
+            held = fsutil.flock_within(fd, self.timeout, 0.002, 0.05)
+        except OSError as error:
+            os.close(fd)
+            raise StateError("cannot lock the writers' lane: %s" % error.strerror)
+        if not held:
+            os.close(fd)
+            raise StateError("the state is busy with other changes; try again in a moment")
         self.fd = fd
         return self
 
