@@ -79,18 +79,22 @@ def open_trusted(path, label=None, flags=os.O_RDONLY, owner_uid=None, dir_fd=Non
     passes on it; ``StateError`` otherwise. Never follows a symlink, never blocks on a FIFO,
     never takes a terminal as controlling tty; ``O_CREAT`` in ``flags`` creates it 0600. The
     directory is not checked: ``read_trusted`` and ``open_trusted_dir`` do that."""
-    label = path if label is None else label
-    writing = bool(flags & (os.O_WRONLY | os.O_RDWR))
+    return _open_trusted(path, path if label is None else label, flags, owner_uid, dir_fd)[0]
+
+
+def _open_trusted(path, label, flags, owner_uid, dir_fd):
+    """``open_trusted``, with the ``fstat`` it checked (the reader sizes its buffer from it)."""
     try:
         fd = os.open(path, flags | _O_NOFOLLOW | _O_CLOEXEC | _O_NONBLOCK | _O_NOCTTY, 0o600, dir_fd=dir_fd)
     except OSError as error:
-        raise _refusal(error, label, writing)
+        raise _refusal(error, label, bool(flags & (os.O_WRONLY | os.O_RDWR)))
     try:
-        check_trusted(os.fstat(fd), label, owner_uid)
+        info = os.fstat(fd)
+        check_trusted(info, label, owner_uid)
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, info
 
 
 def open_trusted_dir(directory, owner_uid=None):
@@ -117,10 +121,11 @@ def open_trusted_dir(directory, owner_uid=None):
     return fd
 
 
-def read_fd(fd, label, max_bytes):
-    """All of ``fd`` (a regular file), refused past ``max_bytes`` -- also when it grows while
-    it is read."""
-    size = os.fstat(fd).st_size
+def read_fd(fd, label, max_bytes, size=None):
+    """All of ``fd`` (a regular file of ``size`` bytes, when known), refused past ``max_bytes``
+    -- also when it grows while it is read."""
+    if size is None:
+        size = os.fstat(fd).st_size
     if size > max_bytes:
         raise StateError("%s is too large (%d bytes, at most %d)" % (label, size, max_bytes))
     chunks = []
@@ -144,17 +149,19 @@ def read_trusted(path, owner_uid=None, max_bytes=DEFAULT_MAX_BYTES, label=None, 
     missing). ``check_dir=False`` checks the file alone: for a single file whose directory is not
     ours to vouch for (the gate config, wherever ``--config`` points), where the file's own
     checks are what keep a stranger's file or a link out."""
+    label = path if label is None else label
+    owner_uid = os.geteuid() if owner_uid is None else owner_uid     # asked once for both checks
     if check_dir:
         directory, name = os.path.split(path)
         dir_fd = open_trusted_dir(directory or ".", owner_uid)
         try:
-            fd = open_trusted(name, path if label is None else label, owner_uid=owner_uid, dir_fd=dir_fd)
+            fd, info = _open_trusted(name, label, os.O_RDONLY, owner_uid, dir_fd)
         finally:
             os.close(dir_fd)
     else:
-        fd = open_trusted(path, label, owner_uid=owner_uid)
+        fd, info = _open_trusted(path, label, os.O_RDONLY, owner_uid, None)
     try:
-        return read_fd(fd, path if label is None else label, max_bytes)
+        return read_fd(fd, label, max_bytes, info.st_size)
     finally:
         os.close(fd)
 
