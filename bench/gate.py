@@ -27,9 +27,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "plugins"))
 
 from module_utils import store as storelib  # noqa: E402
+from module_utils.gateconfig import PYTHON  # noqa: E402  (the interpreter a host runs the gate with)
 from module_utils.sshkeys import fingerprint  # noqa: E402
 
-PYTHON = "/usr/bin/python3"
 # The gate as a host runs it: bin/entry.py under python3 -IS, told which program to start.
 GATE = os.path.join(REPO, "bin", "entry.py")
 TARGET = "/bin/true"
@@ -147,7 +147,7 @@ def main(args):
         print("gate start-up benchmark: %d interleaved runs each, uid %d%s"
               % (runs, os.geteuid(), " (real drop to nobody)" if os.geteuid() == 0 else " (no drop)"))
         print("1. gate allowing `version` (target %s) vs bare interpreter" % TARGET)
-        ratio = compare("gate, tiny policy", tiny_argv, "/usr/bin/python3 -I -S -c pass",
+        ratio = compare("gate, tiny policy", tiny_argv, "%s -I -S -c pass" % PYTHON,
                         [PYTHON, "-I", "-S", "-c", "pass"], env, runs)
         ok = ratio <= 2.0
         failed |= not ok

@@ -16,9 +16,10 @@ import sys
 
 from . import state as statelib
 from .errors import EX_MALFORMED, EX_STATE, DokkuTeamsError, Invalid, Malformed, StateError
+from .gateconfig import DEFAULT_PATH
 from .names import check_user, show
 
-DEFAULT_CONFIG = "/etc/dokku-teams/gate.conf"
+DEFAULT_CONFIG = DEFAULT_PATH
 
 HELP = """Usage: dokku-teams [--state-dir DIR] [--config FILE] COMMAND [ARGS...]
 
@@ -208,42 +209,16 @@ def cmd_user(ctx, verb, args):
 
 
 def cmd_check(ctx, args):
-    from .evaluate import evaluate
-    from .policy import compile_view
+    from .evaluate import check
     opts = Options(args, valued=("--user", "--format"))
     if "--user" not in opts.values:
         raise Usage("usage: dokku-teams check --user USER [--format json] -- 'COMMAND'")
     as_json = opts.json()
     user = check_user(opts.values["--user"])
-    raw = " ".join(opts.positionals)
-    try:
-        # The gate refuses everything on a state the writers did not seal: so does check.
-        from .gate import _check_state_files
-        from .newapps import held_by_others
-        store = _store(ctx)
-        _check_state_files(store.state_dir)
-        current = store.load()
-        if user not in current["users"]:
-            decision = None
-        else:
-            from . import sshkeys
-            prints = [sshkeys.parse_key(key).fingerprint for key in current["users"][user]["keys"]]
-            config = _config(ctx) if ctx["config"] else None
-            programs = config.programs() if config else None
-            held = held_by_others(current, user, config.home if config else None)
-            decision = evaluate(compile_view(current, user, prints), raw, programs, held)
-    except StateError as error:
-        result = {"decision": "error", "reason": error.message, "command": None, "apps": [], "services": [],
-                  "argv": None, "team": None}
-        _print_decision(result, as_json)
-        return EX_STATE
-    if decision is None:
-        result = {"decision": "deny", "reason": "unknown user %s" % user, "command": None, "apps": [],
-                  "services": [], "argv": None, "team": None}
-        _print_decision(result, as_json)
-        return 77
-    _print_decision(decision.as_dict(), as_json)
-    return decision.code
+    config = (lambda: _config(ctx)) if ctx["config"] else None
+    result, code = check(_store(ctx), user, " ".join(opts.positionals), config)
+    _print_decision(result, as_json)
+    return code
 
 
 def _print_decision(result, as_json):
@@ -384,12 +359,12 @@ def cmd_recover(ctx, args):
         _out("-----> The state is usable: nothing to recover\n")
         return 0
     directory = store.state_dir
-    info = os.lstat(directory)
-    import stat
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        raise StateError("%s is not a directory: fix it by hand (recover never follows a link)" % directory)
-    if info.st_uid != os.geteuid():
-        raise StateError("%s does not belong to this user: fix it by hand" % directory)
+    from .fsutil import DIRECTORY, check_trusted
+    try:
+        # Its mode is what recover repairs next, so only the type and the owner must hold.
+        check_trusted(os.lstat(directory), "directory %s" % directory, kind=DIRECTORY, writable_ok=True)
+    except StateError as error:
+        raise StateError("%s: fix it by hand (recover never follows a link)" % error.message)
     os.chmod(directory, 0o700)
     views = os.path.join(directory, "views")
     if os.path.isdir(views) and not os.path.islink(views) and os.lstat(views).st_uid == os.geteuid():

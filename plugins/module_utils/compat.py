@@ -22,7 +22,7 @@ import json
 import sys
 
 from . import state as statelib
-from .errors import DokkuTeamsError, EX_MALFORMED, Invalid
+from .errors import DokkuTeamsError, EX_FAIL, EX_MALFORMED, Invalid
 from .names import TEAM, check_app, check_user, show
 
 SEED_COMMANDS = ("docker:pull", "docker:tag", "docker:version", "version", "tags:deploy",
@@ -177,4 +177,4 @@ def main(argv=None, store=None, config=None, stdin=None, stdout=None, stderr=Non
         return error.code
     except OSError as error:
         stderr.write("!     %s\n" % (error.strerror or error))
-        return 1
+        return EX_FAIL

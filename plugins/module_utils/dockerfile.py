@@ -23,17 +23,16 @@ builder the engine uses, nothing it could build on is missed.
 
 from __future__ import annotations
 
+from .errors import UnreadableText
+
 MAX_BYTES = 1024 * 1024
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME_CHARS = _NAME_START | frozenset("0123456789")
 _BLANK = " \t"
 
 
-class DockerfileError(Exception):
-    def __init__(self, line, message):
-        Exception.__init__(self, message)
-        self.line = line
-        self.message = message
+class DockerfileError(UnreadableText):
+    """The Dockerfile cannot be read as BuildKit would read it."""
 
 
 class ImageUse(object):

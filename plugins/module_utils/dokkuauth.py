@@ -141,16 +141,9 @@ def decide(view, words, context, programs=None, held=None):
 def visible_apps(view, apps, context):
     """The apps of ``apps`` the user may see: for a listing, those its decision shows; for any
     other command (Dokku checks an app exists through the same trigger), those a team grants."""
-    if view.get("admin"):
-        return list(apps)
-    listing = _listing_decision(view, [context.command] if context.command else [], "apps")
-    if listing is not None:
-        if not listing.allowed:
-            return []
-        if listing.filter_all:
-            return list(apps)
-        allowed = set(listing.filter_apps or ())
-        return [app for app in apps if app in allowed]
+    shown = _listed(view, apps, context, "apps")
+    if shown is not None:
+        return shown
     if any(team["all_apps"] for team in view["teams"]):
         return list(apps)
     granted = set()
@@ -161,16 +154,9 @@ def visible_apps(view, apps, context):
 
 def visible_services(view, kind, services, context):
     """The ``kind`` services of ``services`` the user may see (as ``visible_apps``)."""
-    if view.get("admin"):
-        return list(services)
-    listing = _listing_decision(view, [context.command] if context.command else [], "services:" + kind)
-    if listing is not None:
-        if not listing.allowed:
-            return []
-        if listing.filter_all:
-            return list(services)
-        allowed = set(listing.filter_apps or ())
-        return [name for name in services if name in allowed]
+    shown = _listed(view, services, context, "services:" + kind)
+    if shown is not None:
+        return shown
     out = []
     for name in services:
         for team in view["teams"]:
@@ -179,6 +165,22 @@ def visible_services(view, kind, services, context):
                 out.append(name)
                 break
     return out
+
+
+def _listed(view, names, context, output_filter):
+    """All of ``names`` for an admin; for the listing ``output_filter`` names, those its
+    decision shows; ``None`` when the command being run is another."""
+    if view.get("admin"):
+        return list(names)
+    listing = _listing_decision(view, [context.command] if context.command else [], output_filter)
+    if listing is None:
+        return None
+    if not listing.allowed:
+        return []
+    if listing.filter_all:
+        return list(names)
+    allowed = set(listing.filter_apps or ())
+    return [name for name in names if name in allowed]
 
 
 def _listing_decision(view, words, output_filter):
@@ -234,10 +236,9 @@ class Door(object):
 
     def view(self):
         from . import store
-        from .gate import _check_state_files
         if not USER.match(self.user):
             return empty_view("unknown")
-        _check_state_files(self.config.state_dir)
+        store.check_sealed(self.config.state_dir)
         try:
             view = store.read_view(self.config.state_dir, self.user)
         except store.UnknownUser:

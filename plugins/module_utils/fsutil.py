@@ -4,10 +4,11 @@
 """Fail-closed reads, atomic writes and the state lock.
 
 ``read_trusted`` is on the gate's start-up path: it imports nothing beyond ``os``, ``stat``
-and ``errno`` (no ``contextlib``, no ``re``). A file is trusted only when it is a regular
-file (not a symlink, FIFO, device or directory), owned by the expected uid and neither
-group- nor world-writable, and when the directory holding it passes the same test. Every
-refusal is one ``StateError`` line that names the file and the problem.
+and ``errno`` (no ``contextlib``, no ``re``). ``check_trusted`` is the one trust test: a
+regular file (not a symlink, FIFO, device or directory) or a real directory, owned by the
+expected uid and neither group- nor world-writable. ``open_trusted`` applies it to an open
+file, ``open_trusted_dir`` to a directory, ``read_trusted`` to both a file and its directory,
+with a size cap. Every refusal is one ``StateError`` line that names the file and the problem.
 
 ``atomic_write`` writes a temporary file beside the target (``O_EXCL|O_NOFOLLOW``, a random
 name), fsyncs it, renames it over the target and fsyncs the directory: a crash leaves the
@@ -30,90 +31,137 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_NOCTTY = getattr(os, "O_NOCTTY", 0)
 
 
 class MissingFile(StateError):
     """The file does not exist (its directory does, and is trusted)."""
 
 
-def _owner(owner_uid):
-    return os.geteuid() if owner_uid is None else owner_uid
+FILE = stat.S_IFREG
+DIRECTORY = stat.S_IFDIR
+_KINDS = {FILE: "a regular file", DIRECTORY: "a directory"}
 
 
-def _check_stat(info, path, owner_uid, what):
+def check_trusted(info, label, owner_uid=None, kind=FILE, writable_ok=False):
+    """The one trust test: ``StateError`` unless ``info`` (an ``fstat``, or an ``lstat``: a
+    symlink never passes) is a ``kind`` (``FILE`` or ``DIRECTORY``) owned by ``owner_uid``
+    (default: the effective uid) and not group- or world-writable. ``writable_ok`` skips the mode
+    test, for a caller that repairs the mode next (``dokku-teams recover``). ``label`` names the
+    thing in the one-line refusal (``audit log /var/log/...``)."""
+    owner_uid = os.geteuid() if owner_uid is None else owner_uid
+    if stat.S_IFMT(info.st_mode) != kind:
+        raise StateError("%s is %s" % (label, "a symlink" if stat.S_ISLNK(info.st_mode) else "not " + _KINDS[kind]))
     if info.st_uid != owner_uid:
-        raise StateError("%s %s is owned by uid %d, not uid %d" % (what, path, info.st_uid, owner_uid))
-    if info.st_mode & 0o022:
-        raise StateError("%s %s is group- or world-writable (mode %04o)"
-                         % (what, path, stat.S_IMODE(info.st_mode)))
+        raise StateError("%s is owned by uid %d, not uid %d" % (label, info.st_uid, owner_uid))
+    if info.st_mode & 0o022 and not writable_ok:
+        raise StateError("%s is group- or world-writable (mode %04o)" % (label, stat.S_IMODE(info.st_mode)))
+
+
+def _refusal(error, label, writing):
+    """The one line for a trusted open that failed."""
+    if error.errno == errno.ELOOP:
+        return StateError("%s is a symlink" % label)
+    if error.errno == errno.ENOENT and not writing:
+        return MissingFile("%s is missing" % label)
+    if error.errno == errno.ENXIO:
+        # A FIFO with no reader, opened to write without blocking (or a socket, a device
+        # without its driver): what fstat would have refused.
+        return StateError("%s is not a regular file" % label)
+    how = "cannot be written" if writing else "is unreadable"
+    if error.errno == errno.EACCES:
+        return StateError("%s %s (permission denied)" % (label, how))
+    return StateError("%s %s: %s" % (label, how, error.strerror))
+
+
+def open_trusted(path, label=None, flags=os.O_RDONLY, owner_uid=None, dir_fd=None):
+    """An fd on the file ``path`` (relative to ``dir_fd`` when given) once ``check_trusted``
+    passes on it; ``StateError`` otherwise. Never follows a symlink, never blocks on a FIFO,
+    never takes a terminal as controlling tty; ``O_CREAT`` in ``flags`` creates it 0600. The
+    directory is not checked: ``read_trusted`` and ``open_trusted_dir`` do that."""
+    return _open_trusted(path, path if label is None else label, flags, owner_uid, dir_fd)[0]
+
+
+def _open_trusted(path, label, flags, owner_uid, dir_fd):
+    """``open_trusted``, with the ``fstat`` it checked (the reader sizes its buffer from it)."""
+    try:
+        fd = os.open(path, flags | _O_NOFOLLOW | _O_CLOEXEC | _O_NONBLOCK | _O_NOCTTY, 0o600, dir_fd=dir_fd)
+    except OSError as error:
+        raise _refusal(error, label, bool(flags & (os.O_WRONLY | os.O_RDWR)))
+    try:
+        info = os.fstat(fd)
+        check_trusted(info, label, owner_uid)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
 
 
 def open_trusted_dir(directory, owner_uid=None):
     """An fd on ``directory`` once it is checked: a real directory (not a symlink), owned by
     ``owner_uid``, not group- or world-writable. The caller closes it."""
-    owner_uid = _owner(owner_uid)
+    label = "directory %s" % directory
     try:
         fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC)
     except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            raise StateError("directory %s is missing" % directory)
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
             try:
-                link = stat.S_ISLNK(os.lstat(directory).st_mode)
+                info = os.lstat(directory)
             except OSError:
-                link = False
-            raise StateError("directory %s is %s" % (directory, "a symlink" if link else "not a directory"))
-        if exc.errno == errno.EACCES:
-            raise StateError("directory %s is unreadable (permission denied)" % directory)
-        raise StateError("directory %s is unreadable: %s" % (directory, exc.strerror))
+                raise _refusal(exc, label, False)
+            check_trusted(info, label, owner_uid, DIRECTORY)
+        # A plain StateError even when missing: MissingFile says the directory is sound and only
+        # the file is absent (read_view answers that as an unknown user).
+        raise StateError(_refusal(exc, label, False).message)
     try:
-        _check_stat(os.fstat(fd), directory, owner_uid, "directory")
+        check_trusted(os.fstat(fd), label, owner_uid, DIRECTORY)
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-def read_trusted(path, owner_uid=None, max_bytes=DEFAULT_MAX_BYTES):
-    """The bytes of ``path`` once it and its directory are trusted; ``StateError`` otherwise
-    (``MissingFile``, a subclass, when only the file is missing)."""
-    owner_uid = _owner(owner_uid)
-    directory, name = os.path.split(path)
-    dir_fd = open_trusted_dir(directory or ".", owner_uid)
-    try:
+def read_fd(fd, label, max_bytes, size=None):
+    """All of ``fd`` (a regular file of ``size`` bytes, when known), refused past ``max_bytes``
+    -- also when it grows while it is read."""
+    if size is None:
+        size = os.fstat(fd).st_size
+    if size > max_bytes:
+        raise StateError("%s is too large (%d bytes, at most %d)" % (label, size, max_bytes))
+    chunks = []
+    total = 0
+    while True:
         try:
-            fd = os.open(name, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | _O_NONBLOCK, dir_fd=dir_fd)
+            chunk = os.read(fd, max(65536, size + 1 - total))
         except OSError as exc:
-            if exc.errno == errno.ENOENT:
-                raise MissingFile("%s is missing" % path)
-            if exc.errno == errno.ELOOP:
-                raise StateError("%s is a symlink" % path)
-            if exc.errno == errno.EACCES:
-                raise StateError("%s is unreadable (permission denied)" % path)
-            raise StateError("%s is unreadable: %s" % (path, exc.strerror))
-    finally:
-        os.close(dir_fd)
+            raise StateError("%s is unreadable: %s" % (label, exc.strerror))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            raise StateError("%s is too large (more than %d bytes)" % (label, max_bytes))
+
+
+def read_trusted(path, owner_uid=None, max_bytes=DEFAULT_MAX_BYTES, label=None, check_dir=True):
+    """The bytes of ``path`` once it (``open_trusted``) and its directory (``open_trusted_dir``)
+    are trusted; ``StateError`` otherwise (``MissingFile``, a subclass, when only the file is
+    missing). ``check_dir=False`` checks the file alone: for a single file whose directory is not
+    ours to vouch for (the gate config, wherever ``--config`` points), where the file's own
+    checks are what keep a stranger's file or a link out."""
+    label = path if label is None else label
+    owner_uid = os.geteuid() if owner_uid is None else owner_uid     # asked once for both checks
+    if check_dir:
+        directory, name = os.path.split(path)
+        dir_fd = open_trusted_dir(directory or ".", owner_uid)
+        try:
+            fd, info = _open_trusted(name, label, os.O_RDONLY, owner_uid, dir_fd)
+        finally:
+            os.close(dir_fd)
+    else:
+        fd, info = _open_trusted(path, label, os.O_RDONLY, owner_uid, None)
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise StateError("%s is not a regular file" % path)
-        _check_stat(info, path, owner_uid, "file")
-        if info.st_size > max_bytes:
-            raise StateError("%s is too large (%d bytes, at most %d)" % (path, info.st_size, max_bytes))
-        chunks = []
-        total = 0
-        while True:
-            try:
-                chunk = os.read(fd, max(65536, info.st_size + 1 - total))
-            except OSError as exc:
-                raise StateError("%s is unreadable: %s" % (path, exc.strerror))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > max_bytes:
-                raise StateError("%s is too large (more than %d bytes)" % (path, max_bytes))
-        return b"".join(chunks)
+        return read_fd(fd, label, max_bytes, info.st_size)
     finally:
         os.close(fd)
 
@@ -211,6 +259,27 @@ def remove_temp_files(directory):
     return removed
 
 
+def flock_within(fd, timeout, pause, longest):
+    """Take an exclusive ``flock`` on ``fd``, polling until ``timeout`` seconds have passed (the
+    pause between tries doubles from ``pause`` up to ``longest``): ``True`` once it is held,
+    ``False`` when the time ran out. Any other failure raises its ``OSError``."""
+    import fcntl
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, longest)
+
+
 class lock(object):
     """``with lock(path, timeout):`` an exclusive ``flock`` on ``path``, a lock file that is
     created 0600 when missing and never deleted (deleting it would let two writers hold two
@@ -222,32 +291,22 @@ class lock(object):
         self.fd = None
 
     def acquire(self):
-        import fcntl
-        import time
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise StateError("lock file %s is a symlink" % self.path)
             raise StateError("cannot open the lock file %s: %s" % (self.path, exc.strerror))
-        deadline = time.monotonic() + self.timeout
-        pause = 0.001
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise StateError("lock file %s is not a regular file" % self.path)
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise StateError("cannot lock %s: %s" % (self.path, exc.strerror))
-                now = time.monotonic()
-                if now >= deadline:
-                    raise StateError("timed out waiting for the state lock %s after %gs (another writer holds it)"
-                                     % (self.path, self.timeout))
-                time.sleep(min(pause, deadline - now))
-                pause = min(pause * 2, 0.02)
+            try:
+                held = flock_within(fd, self.timeout, 0.001, 0.02)
+            except OSError as exc:
+                raise StateError("cannot lock %s: %s" % (self.path, exc.strerror))
+            if not held:
+                raise StateError("timed out waiting for the state lock %s after %gs (another writer holds it)"
+                                 % (self.path, self.timeout))
         except BaseException:
             os.close(fd)
             raise

@@ -26,8 +26,9 @@ owns stdin, stdout and stderr. A few commands need the gate around them:
 - ``apps:create|rename|clone``: the target runs as a child; on success the grants are
   recorded or carried over (``state``), under the store's lock.
 
-Exit codes: 64 malformed, 77 denied, 75 the state, the config or the audit log cannot be
-trusted (or anything unexpected). Never a traceback, never the raw input echoed.
+Exit codes (``errors``): 64 malformed, 77 denied, 69 allowed but not installed, 75 the state,
+the config or the audit log cannot be trusted (or anything unexpected). Never a traceback,
+never the raw input echoed.
 
 Start-up cost matters (every SSH command pays it): this module and what it imports on the
 ordinary path use ``os``, ``sys``, ``time`` and ``_json`` only; no ``re``, ``json``,
@@ -40,13 +41,12 @@ import os
 import sys
 
 from . import audit, gateconfig
-from .errors import EX_DENIED, EX_MALFORMED, EX_STATE, DokkuTeamsError, Denied, StateError
+from .errors import EX_DENIED, EX_MALFORMED, EX_NOT_RUN, EX_STATE, EX_UNAVAILABLE, DokkuTeamsError, Denied, \
+    StateError
 from .evaluate import evaluate
 from .names import USER
 
 GENERIC = "access control is unavailable; ask an admin to run dokku-teams doctor"
-# sysexits EX_UNAVAILABLE: the command is allowed but its program is not installed.
-EX_UNAVAILABLE = 69
 REVOKED = "this key is no longer authorised"
 MAX_LISTING_BYTES = 64 * 1024 * 1024
 # A user's teams:* write waits this long for the state lock (other writers wait 10 s).
@@ -86,10 +86,8 @@ class Gate(object):
     def __init__(self, config, state_dir, user, key, raw, client):
         self.config = config
         self.state_dir = state_dir
-        self.user = user
-        self.key = key
-        self.raw = raw
-        self.client = client
+        self.user, self.key = user, key         # who: argv, as root's authorized_keys says
+        self.raw, self.client = raw, client     # what, and from where: sshd's environment
         self.view = None
         self.account = None   # (name, uid, gid) to run as, or None when not dropping
         self.dropped = False
@@ -209,7 +207,7 @@ class Gate(object):
                         REVOKED, "deny")
         from . import store
         try:
-            _check_state_files(self.state_dir)
+            store.check_sealed(self.state_dir)
             view = store.read_view(self.state_dir, self.user)
         except store.UnknownUser:
             raise _Fail(EX_DENIED, "no view for user %s (unknown user)" % self.user, REVOKED, "deny")
@@ -316,7 +314,7 @@ class Gate(object):
         """Fork; the child drops privileges and execs ``argv`` (stdout to ``stdout_fd``)."""
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            code = 127
+            code = EX_NOT_RUN
             try:
                 if stdout_fd is not None:
                     os.dup2(stdout_fd, 1)
@@ -477,29 +475,6 @@ class Gate(object):
                 os.close(fd)
             if dir_fd is not None:
                 os.close(dir_fd)
-
-
-def _check_state_files(state_dir):
-    """Cheap checks of the state beyond the one view the gate reads: the state directory and
-    ``state.json`` exist, are not symlinks, belong to us, are not group/world-writable, and
-    ``state.json`` is the very file the writers sealed. (Its content is validated by every
-    writer and by ``doctor``; parsing it here would make the gate's cost grow with the policy.)"""
-    from .fsutil import open_trusted_dir
-    dir_fd = open_trusted_dir(state_dir)
-    try:
-        try:
-            info = os.stat("state.json", dir_fd=dir_fd, follow_symlinks=False)
-        except OSError as error:
-            raise StateError("%s/state.json: %s" % (state_dir, error.strerror))
-    finally:
-        os.close(dir_fd)
-    if (info.st_mode & 0o170000) != 0o100000:
-        raise StateError("%s/state.json is not a regular file" % state_dir)
-    if info.st_uid != os.geteuid() or info.st_mode & 0o022:
-        raise StateError("%s/state.json has the wrong owner or mode" % state_dir)
-    # A truncated, corrupted or replaced state.json no longer matches what the writers sealed.
-    from .store import check_seal
-    check_seal(state_dir, info)
 
 
 def _filter_lines(data, allowed):

@@ -36,17 +36,24 @@ Keys and defaults::
 ``spool_dir`` may not hold the audit log: a full spool must never stop the audit line every
 command needs (``spool_reserve_bytes`` keeps room when they share a file system).
 
-(Imported on the gate's start-up path: ``os`` only, no ``re``.)
+(Imported on the gate's start-up path: ``fsutil`` only, no ``re``.)
 """
 
 from __future__ import annotations
 
-import os
-
 from .errors import StateError
+from .fsutil import read_trusted
 from .names import USER
 
+# The one place for the collection's default paths: the engine imports them from here; the
+# module docs and the role's YAML, which cannot import, are held to them by a unit test
+# (tests/unit/test_defaults.py).
 DEFAULT_PATH = "/etc/dokku-teams/gate.conf"
+# Not keys, because nothing may move them: authorized_keys runs the gate through this sudo
+# (the role's sudoers rule names it too), and the installed programs start under this
+# interpreter with -IS.
+SUDO = "/usr/bin/sudo"
+PYTHON = "/usr/bin/python3"
 MAX_BYTES = 64 * 1024
 
 DEFAULTS = {
@@ -99,6 +106,10 @@ class GateConfig(object):
 
     def as_dict(self):
         return dict((key, getattr(self, key)) for key in DEFAULTS)
+
+
+# What a decision's argv names when no config is given (dokku-teams check on a checkout).
+DEFAULT_PROGRAMS = GateConfig().programs()
 
 
 def _absolute(key, value):
@@ -158,35 +169,13 @@ def parse(text):
 
 def load(path=DEFAULT_PATH):
     """Read and check the config file at ``path`` (fail closed: ``StateError``)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
-    except OSError as error:
-        raise StateError("gate config %s cannot be opened (%s)" % (path, error.strerror))
-    try:
-        info = os.fstat(fd)
-        if (info.st_mode & 0o170000) != 0o100000:
-            raise StateError("gate config %s is not a regular file" % path)
-        if info.st_uid != os.geteuid():
-            raise StateError("gate config %s is not owned by uid %d" % (path, os.geteuid()))
-        if info.st_mode & 0o022:
-            raise StateError("gate config %s is writable by group or others" % path)
-        if info.st_size > MAX_BYTES:
-            raise StateError("gate config %s is too large" % path)
-        data = b""
-        while True:
-            chunk = os.read(fd, MAX_BYTES + 1 - len(data))
-            if not chunk:
-                break
-            data += chunk
-            if len(data) > MAX_BYTES:
-                raise StateError("gate config %s is too large" % path)
-    except OSError as error:
-        raise StateError("gate config %s cannot be read (%s)" % (path, error.strerror))
-    finally:
-        os.close(fd)
+    label = "gate config %s" % path
+    # The file alone is checked, as the audit log is (audit._open_checked): --config may name
+    # a file in any system directory; the checks on the file itself keep out a link or a file
+    # someone else wrote.
+    data = read_trusted(path, max_bytes=MAX_BYTES, label=label, check_dir=False)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise StateError("gate config %s is not UTF-8 text" % path)
+        raise StateError("%s is not UTF-8 text" % label)
     return parse(text)

@@ -19,6 +19,7 @@ import os
 import sys
 
 from . import guardfile
+from .errors import EX_FAIL, EX_MALFORMED
 from .names import APP, show
 
 
@@ -38,11 +39,11 @@ def run(argv, environ, owner_uid=0, image_reader=None, inspect=None, out=None, e
     err = err or sys.stderr
     if len(argv) < 4 or argv[0] != "--guard-file":
         err.write("!     usage: deploy-guard --guard-file FILE APP WORKDIR [REV]\n")
-        return 64
+        return EX_MALFORMED
     guard_path, app, workdir = argv[1], argv[2], argv[3]
     if not APP.match(app):
         err.write("!     deploy refused by the deploy guard: app name %s cannot be checked\n" % show(app))
-        return 1
+        return EX_FAIL
     name = environ.get("NAME", "")
     reason = who_passes(guardfile.read(guard_path, owner_uid), app, name)
     if reason is not None:
@@ -63,7 +64,7 @@ def run(argv, environ, owner_uid=0, image_reader=None, inspect=None, out=None, e
         refusal = deployguard.Refusal("the local Docker engine", 0, "cannot be asked (%s)" % error)
     if refusal is not None:
         err.write("!     %s\n" % refusal.message())
-        return 1
+        return EX_FAIL
     out.write("-----> Deploy guard: %s passed\n" % app)
     return 0
 
@@ -75,4 +76,4 @@ def main(argv=None):
     except Exception:  # pylint: disable=broad-except
         # Never a traceback, never a pass: a guard that cannot decide refuses.
         sys.stderr.write("!     deploy refused by the deploy guard: it could not finish its checks\n")
-        return 1
+        return EX_FAIL

@@ -33,11 +33,10 @@ def _check_directory(path, owner_uid):
         info = os.lstat(directory)
     except FileNotFoundError:
         raise StateError("the directory %s does not exist (is the ci account set up?)" % directory)
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        raise StateError("%s is not a directory (a symlink is refused)" % directory)
-    if info.st_uid != owner_uid or info.st_mode & 0o022:
-        raise StateError("%s must belong to uid %d and not be writable by group or others: the ci account"
-                         " must not be able to change its own keys" % (directory, owner_uid))
+    try:
+        fsutil.check_trusted(info, "directory %s" % directory, owner_uid, fsutil.DIRECTORY)
+    except StateError as error:
+        raise StateError("%s: the ci account must not be able to change its own keys" % error.message)
 
 
 def validate(text):
@@ -112,10 +111,10 @@ def doctor(config, state=None):
         info = os.lstat(path)
     except FileNotFoundError:
         return ["%s is missing: run dokku-teams user:list after fixing, or re-run site.yml" % path]
-    if stat.S_ISLNK(info.st_mode):
-        problems.append("%s is a symlink" % path)
-    elif info.st_uid != os.geteuid() or info.st_mode & 0o022:
-        problems.append("%s must belong to root and not be writable by group or others" % path)
+    try:
+        fsutil.check_trusted(info, path)
+    except StateError as error:
+        problems.append(error.message)
     else:
         try:
             gid = ci_group(config)

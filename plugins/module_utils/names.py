@@ -117,16 +117,13 @@ def check_command_grant(name):
                   "use a Dokku command name such as ps:restart, or a glob such as apps:* (a-z 0-9 : . _ - *)")
 
 
-def show(value, limit=80):
-    """A value as it may appear in a message or log: quoted, escaped, never a raw control byte."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "backslashreplace")
-    elif not isinstance(value, str):
-        value = repr(value)
+def escape(text, also="\\"):
+    """``text`` as printable ASCII: control characters and everything outside ASCII as ``\\xNN``,
+    ``\\uNNNN`` or ``\\UNNNNNNNN``, and a backslash before each character in ``also``."""
     out = []
-    for char in value[:limit]:
+    for char in text:
         code = ord(char)
-        if char == "\\" or char == "'":
+        if char in also:
             out.append("\\" + char)
         elif 0x20 <= code < 0x7F:
             out.append(char)
@@ -136,4 +133,13 @@ def show(value, limit=80):
             out.append("\\u%04x" % code)
         else:
             out.append("\\U%08x" % code)
-    return "'%s'%s" % ("".join(out), "..." if len(value) > limit else "")
+    return "".join(out)
+
+
+def show(value, limit=80):
+    """A value as it may appear in a message or log: quoted, escaped, never a raw control byte."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "backslashreplace")
+    elif not isinstance(value, str):
+        value = repr(value)
+    return "'%s'%s" % (escape(value[:limit], "\\'"), "..." if len(value) > limit else "")

@@ -12,15 +12,10 @@ team's people; they get no member rights unless they are members too.
 from __future__ import annotations
 
 from .errors import EX_DENIED, EX_MALFORMED
+from .gateconfig import DEFAULT_PROGRAMS
 from .names import ADMIN_TEAM, is_app_team
 
 VIEW_VERSION = 1
-
-DEFAULT_PROGRAMS = {
-    "dokku": "/usr/bin/dokku",
-    "docker": "/usr/bin/docker",
-    "docker-over-ssh": "/usr/local/bin/docker-over-ssh",
-}
 
 
 def compile_view(state, user, fingerprints):

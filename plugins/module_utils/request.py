@@ -224,49 +224,56 @@ def _dokku(words):
     request.escape = spec.literal
     request.handler = spec.handler
     positionals, seen = _options(spec, words[1:], request)
-    scope = spec.scope
-    if scope == "admin":
+    if spec.scope == "admin":
         request.admin_reason = "%s is restricted to admins" % command
-        return request
-    if request.admin_reason:
-        # --global / --all / --all-apps: the positionals are not an app (config:set --global K=V).
-        return request
+    elif not request.admin_reason:
+        # (An admin reason already set is --global / --all / --all-apps: the positionals are
+        # not an app, as in config:set --global K=V.)
+        _scoped(spec, positionals, request, seen)
+    return request
+
+
+def _scoped(spec, positionals, request, seen):
+    """Read the positionals as the row's scope says: the apps, new apps and services the
+    request touches, then the rest by their types."""
+    command = request.command
+    scope = spec.scope
     if scope in ("none", "applist", "servicelist"):
         if scope == "applist":
             request.output_filter = "apps"
         elif scope == "servicelist":
             request.output_filter = "services:" + command.partition(":")[0]
         _typed_rest(spec, positionals, request, seen)
-        return request
-    kind = command.partition(":")[0]
+        return
     if scope == "new":
         if len(positionals) != 1:
             raise Malformed("%s takes exactly one app" % command)
         request.new_apps = (_app(positionals[0]),)
-        return request
+        return
     if scope == "app,new":
         if len(positionals) != 2:
             raise Malformed("%s takes an app and a new app name" % command)
         request.apps = (_app(positionals[0]),)
         request.new_apps = (_app(positionals[1], "new app"),)
-        return request
+        return
     if not positionals:
         what = "an app" if scope.startswith("app") else "a service"
         request.admin_reason = "%s without %s is restricted to admins" % (command, what)
-        return request
+        return
     if scope == "app":
         request.apps = (_app(positionals[0]),)
         _typed_rest(spec, positionals[1:], request, seen)
         if spec.handler == "spool":
             request.image_app = request.apps[0]
-        return request
+        return
+    kind = command.partition(":")[0]
     request.services = (_service(kind, positionals[0]),)
     rest = positionals[1:]
     if scope == "service,app":
         if not rest:
             # Dokku would act on $DOKKU_APP_NAME (dokku-postgres subcommands/link:50).
             request.admin_reason = "%s without an app is restricted to admins" % command
-            return request
+            return
         request.apps = (_app(rest[0]),)
         rest = rest[1:]
     elif scope == "service,new":
@@ -275,7 +282,6 @@ def _dokku(words):
         request.new_services = (_service(kind, rest[0]),)
         rest = rest[1:]
     _typed_rest(spec, rest, request, seen)
-    return request
 
 
 def _invalid(request, reason):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import bisect
 
+from .errors import UnreadableText
+
 # text/template keywords (lex.go ``key``) plus the constants that lex as their own items.
 KEYWORDS = frozenset(("block", "break", "continue", "define", "else", "end", "if", "range", "nil",
                       "template", "with", "true", "false"))
@@ -26,13 +28,8 @@ _TERMINATORS = frozenset(" \t\r\n.,|:)(")
 MAX_BYTES = 1024 * 1024
 
 
-class TemplateError(Exception):
-    """The text cannot be read as a template; ``line`` is where the problem starts."""
-
-    def __init__(self, line, message):
-        Exception.__init__(self, message)
-        self.line = line
-        self.message = message
+class TemplateError(UnreadableText):
+    """The text cannot be read as a template."""
 
 
 def _alnum(c):
@@ -114,17 +111,9 @@ class _Lexer(object):
         return False, 0
 
     def action(self, start):
-        text = self.text
         # A comment must follow the delimiter (and its trim marker) at once: lex.go lexLeftDelim.
-        if text.startswith("/*", self.pos):
-            end = text.find("*/", self.pos + 2)
-            if end < 0:
-                self.fail(start, "unclosed comment")
-            self.pos = end + 2
-            matched, size = self.at_right()
-            if not matched:
-                self.fail(start, "comment ends before closing delimiter")
-            self.pos += size
+        if self.text.startswith("/*", self.pos):
+            self.comment(start)
             return
         depth = 0
         while True:
@@ -134,53 +123,70 @@ class _Lexer(object):
                     self.fail(start, "unclosed left paren")
                 self.pos += size
                 return
-            if self.pos >= len(text):
+            if self.pos >= len(self.text):
                 self.fail(start, "unclosed action")
-            c = text[self.pos]
-            if c in _SPACE:
+            depth = self.item(depth)
+
+    def comment(self, start):
+        end = self.text.find("*/", self.pos + 2)
+        if end < 0:
+            self.fail(start, "unclosed comment")
+        self.pos = end + 2
+        matched, size = self.at_right()
+        if not matched:
+            self.fail(start, "comment ends before closing delimiter")
+        self.pos += size
+
+    def item(self, depth):
+        """Lex the one item of an action that starts at ``pos`` (lex.go lexInsideAction);
+        returns the depth of parentheses after it."""
+        text = self.text
+        c = text[self.pos]
+        if c in _SPACE:
+            self.pos += 1
+            while self.pos < len(text) and text[self.pos] in _SPACE and \
+                    not text.startswith("-" + self.right, self.pos + 1):
                 self.pos += 1
-                while self.pos < len(text) and text[self.pos] in _SPACE and \
-                        not text.startswith("-" + self.right, self.pos + 1):
-                    self.pos += 1
-            elif c == "(":
-                depth += 1
-                self.pos += 1
-            elif c == ")":
-                depth -= 1
-                if depth < 0:
-                    self.fail(self.pos, "unexpected right paren")
-                self.pos += 1
-            elif c == '"' or c == "'":
-                self.quoted(c)
-            elif c == "`":
-                end = text.find("`", self.pos + 1)
-                if end < 0:
-                    self.fail(self.pos, "unterminated raw quoted string")
-                self.pos = end + 1
-            elif c == "$":
+        elif c == "(":
+            depth += 1
+            self.pos += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                self.fail(self.pos, "unexpected right paren")
+            self.pos += 1
+        elif c == '"' or c == "'":
+            self.quoted(c)
+        elif c == "`":
+            end = text.find("`", self.pos + 1)
+            if end < 0:
+                self.fail(self.pos, "unterminated raw quoted string")
+            self.pos = end + 1
+        elif c == "$":
+            self.pos += 1
+            self.word()
+        elif c == ".":
+            if self.pos + 1 < len(text) and text[self.pos + 1].isdigit():
+                self.number()
+            else:
                 self.pos += 1
                 self.word()
-            elif c == ".":
-                if self.pos + 1 < len(text) and text[self.pos + 1].isdigit():
-                    self.number()
-                else:
-                    self.pos += 1
-                    self.word()
-            elif c in "+-" or "0" <= c <= "9":
-                self.number()
-            elif _alnum(c):
-                begin = self.pos
-                name = self.word()
-                if name not in KEYWORDS:
-                    self.calls.append((name, self.line(begin)))
-            elif c == ":":
-                if not text.startswith(":=", self.pos):
-                    self.fail(self.pos, "expected :=")
-                self.pos += 2
-            elif c in "=|" or (c < "\x7f" and c.isprintable()):
-                self.pos += 1  # '=', '|', or a character item such as ',' (range $i, $v)
-            else:
-                self.fail(self.pos, "unrecognized character in action")
+        elif c in "+-" or "0" <= c <= "9":
+            self.number()
+        elif _alnum(c):
+            begin = self.pos
+            name = self.word()
+            if name not in KEYWORDS:
+                self.calls.append((name, self.line(begin)))
+        elif c == ":":
+            if not text.startswith(":=", self.pos):
+                self.fail(self.pos, "expected :=")
+            self.pos += 2
+        elif c in "=|" or (c < "\x7f" and c.isprintable()):
+            self.pos += 1  # '=', '|', or a character item such as ',' (range $i, $v)
+        else:
+            self.fail(self.pos, "unrecognized character in action")
+        return depth
 
     def word(self):
         """A run of letters, digits and ``_``; Go then requires a terminator after it."""

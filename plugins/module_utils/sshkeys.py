@@ -21,6 +21,7 @@ import collections
 import hashlib
 
 from .errors import Invalid
+from .gateconfig import SUDO
 from .names import check_user, show
 
 ED25519 = "ssh-ed25519"
@@ -221,7 +222,6 @@ def check_from(entries):
 
 
 _GATE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-")
-SUDO = "/usr/bin/sudo"
 
 
 def check_gate_path(path):

@@ -68,6 +68,24 @@ def check_seal(state_dir, info, owner_uid=None):
         raise StateError("state.json does not match its seal: it was changed outside dokku-teams")
 
 
+def check_sealed(state_dir, owner_uid=None):
+    """Cheap checks of the state beyond the one view the gate reads: the state directory and
+    ``state.json`` are trusted (``fsutil.check_trusted``), and ``state.json`` is the very file
+    the writers sealed. (Its content is validated by every writer and by ``doctor``; parsing it
+    here would make the gate's cost grow with the policy.)"""
+    dir_fd = fsutil.open_trusted_dir(state_dir, owner_uid)
+    try:
+        try:
+            info = os.stat(STATE_FILE, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError as error:
+            raise StateError("%s/%s: %s" % (state_dir, STATE_FILE, error.strerror))
+    finally:
+        os.close(dir_fd)
+    fsutil.check_trusted(info, "%s/%s" % (state_dir, STATE_FILE), owner_uid)
+    # A truncated, corrupted or replaced state.json no longer matches what the writers sealed.
+    check_seal(state_dir, info, owner_uid)
+
+
 def read_view(state_dir, user, owner_uid=None):
     """The compiled view of ``user``, read fail-closed.
 
@@ -173,8 +191,7 @@ class Transaction(object):
 
     def __init__(self, store):
         self.store = store
-        self.state = None
-        self.old = None
+        self.old = self.state = None    # the state as loaded, and as the caller leaves it
         self.changed = False
         self.views_serial = None
         self._lock = None

@@ -13,7 +13,7 @@ as if it did not exist.
 from __future__ import annotations
 
 from . import commands
-from .errors import DokkuTeamsError, EX_DENIED, EX_MALFORMED, Invalid
+from .errors import DokkuTeamsError, EX_DENIED, EX_FAIL, EX_MALFORMED, Invalid
 from .jsonlite import dumps
 from .names import ADMIN_TEAM, APP_TEAM_PREFIX, RESERVED_PREFIX, is_app_team, show
 
@@ -63,11 +63,12 @@ TEAM_FLAGS = ("--team-apps", "--team-commands", "--team-host-escapes", "--team-i
 SERVICE_TEAM_PREFIX = RESERVED_PREFIX + "service--"
 
 
-class _Answer(Exception):
+class _Answer(DokkuTeamsError):
+    """A verb's answer other than success: one line and the exit code Dokku Pro gives."""
+
     def __init__(self, code, message):
-        Exception.__init__(self, message)
+        DokkuTeamsError.__init__(self, message)
         self.code = code
-        self.message = message
 
 
 class _Words(object):
@@ -168,9 +169,7 @@ def execute(store, actor, words, admin=False, notes=None, view=None, confirm=Non
             _confirm_destroy(store, actor, admin, args, parsed.force, confirm)
         message = _change(store, actor, admin, verb, args, notes)
         return 0, message + "\n", ""
-    except _Answer as answer:
-        return answer.code, "", "!     %s\n" % answer.message
-    except DokkuTeamsError as error:
+    except DokkuTeamsError as error:     # an _Answer too
         return error.code, "", "!     %s\n" % error.message
 
 
@@ -187,7 +186,7 @@ def _confirm_destroy(store, actor, admin, args, force, confirm):
     _team_or_opaque(store.load(), actor, admin, team)
     answer = confirm(team)
     if answer != team:
-        raise _Answer(1, "Confirmation did not match test. Aborted.")
+        raise _Answer(EX_FAIL, "Confirmation did not match test. Aborted.")
 
 
 def terminal_confirm(team, stdin=None, stdout=None, stderr=None):
@@ -211,7 +210,7 @@ def _change(store, actor, admin, verb, args, notes):
         if verb == "create":
             _need(verb, args, 1, 1)
             if args[0] in current["teams"]:
-                raise _Answer(1, "Team %s already exists" % args[0])
+                raise _Answer(EX_FAIL, "Team %s already exists" % args[0])
             tx.state = statelib.create_team(current, args[0])
             return "-----> Team %s created" % args[0]
         _need(verb, args, 1)

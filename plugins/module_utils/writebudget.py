@@ -21,10 +21,10 @@ Admins are not bounded (they are trusted with the host; Ansible and the CLI neve
 
 from __future__ import annotations
 
-import errno
 import os
 import time
 
+from . import fsutil
 from .errors import Denied, StateError
 
 BURST = 30
@@ -32,8 +32,6 @@ REFILL_SECONDS = 2.0
 LANE_SECONDS = 5.0
 DIRECTORY = "budget"
 LANE = ".lane"
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def _directory(state_dir):
@@ -44,20 +42,11 @@ def _directory(state_dir):
         pass
     except OSError as error:
         raise StateError("cannot create %s: %s" % (path, error.strerror))
-    from .fsutil import open_trusted_dir
-    return open_trusted_dir(path)
+    return fsutil.open_trusted_dir(path)
 
 
 def _open(dir_fd, name):
-    try:
-        fd = os.open(name, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, 0o600, dir_fd=dir_fd)
-    except OSError as error:
-        raise StateError("cannot open the write budget file %s: %s" % (name, error.strerror))
-    info = os.fstat(fd)
-    if (info.st_mode & 0o170000) != 0o100000 or info.st_uid != os.geteuid():
-        os.close(fd)
-        raise StateError("the write budget file %s is not a regular file of uid %d" % (name, os.geteuid()))
-    return fd
+    return fsutil.open_trusted(name, "the write budget file %s" % name, os.O_RDWR | os.O_CREAT, dir_fd=dir_fd)
 
 
 def take(state_dir, user, now=None, burst=BURST, refill=REFILL_SECONDS):
@@ -106,28 +95,19 @@ class lane(object):
         self.fd = None
 
     def __enter__(self):
-        import fcntl
         dir_fd = _directory(self.state_dir)
         try:
             fd = _open(dir_fd, LANE)
         finally:
             os.close(dir_fd)
-        deadline = time.monotonic() + self.timeout
-        pause = 0.002
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as error:
-                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    os.close(fd)
-                    raise StateError("cannot lock the writers' lane: %s" % error.strerror)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                os.close(fd)
-                raise StateError("the state is busy with other changes; try again in a moment")
-            time.sleep(min(pause, left))
-            pause = min(pause * 2, 0.05)
+        try:
+            held = fsutil.flock_within(fd, self.timeout, 0.002, 0.05)
+        except OSError as error:
+            os.close(fd)
+            raise StateError("cannot lock the writers' lane: %s" % error.strerror)
+        if not held:
+            os.close(fd)
+            raise StateError("the state is busy with other changes; try again in a moment")
         self.fd = fd
         return self
 

@@ -228,24 +228,10 @@ from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import EX_ST
 from ansible_collections.dokku_ci.teams.plugins.module_utils.names import check_user
 
 
-def _empty_decision(decision, reason):
-    return {"decision": decision, "reason": reason, "command": None, "apps": [], "services": [], "argv": None,
-            "team": None}
-
-
 def decide(context, user, command):
     """``(decision dict, exit code)`` as ``dokku-teams check --format json`` computes them."""
-    from ansible_collections.dokku_ci.teams.plugins.module_utils.evaluate import evaluate
-    from ansible_collections.dokku_ci.teams.plugins.module_utils.policy import compile_view
-    try:
-        current = context.store.load()
-    except StateError as error:
-        return _empty_decision("error", error.message), EX_STATE
-    if user not in current["users"]:
-        return _empty_decision("deny", "unknown user %s" % user), 77
-    programs = context.config.programs() if context.config is not None else None
-    decision = evaluate(compile_view(current, user, statelib.fingerprints(current, user)), command, programs)
-    return decision.as_dict(), decision.code
+    from ansible_collections.dokku_ci.teams.plugins.module_utils.evaluate import check
+    return check(context.store, user, command, context.config)
 
 
 def rights(current, user):

@@ -367,3 +367,9 @@ def test_recover_repairs_the_mode_of_a_valid_state_and_doctor_names_the_fix(poli
     assert run(policy, "doctor").returncode == 0
     assert export(policy) == before
     assert run(policy, "check", "--user", "alice", "--", "git-receive-pack web").returncode == 0
+
+
+def test_the_exit_codes_the_help_names_are_the_engines():
+    from module_utils import cli, errors
+    assert "(exit %d allow, %d deny, %d malformed, %d state)" % (
+        errors.EX_OK, errors.EX_DENIED, errors.EX_MALFORMED, errors.EX_STATE) in cli.HELP

@@ -251,3 +251,160 @@ def test_gate_side_imports_stay_small():
                             check=True).stdout.split()
     for heavy in ("json", "re", "enum", "typing", "dataclasses", "contextlib", "hashlib", "module_utils.state"):
         assert heavy not in loaded
+
+
+# ---- the one trust test (check_trusted) and the callers that share it
+
+
+def _kinds(tdir):
+    """Each way a path can fail the trust test, made under ``tdir``: name -> (path, refusal)."""
+    made = {}
+    (tdir / "real").write_bytes(b"k=v\n")
+    os.chmod(tdir / "real", 0o600)
+    os.symlink("real", tdir / "link")
+    made["symlink"] = (tdir / "link", "is a symlink")
+    os.mkfifo(tdir / "fifo", 0o600)
+    made["fifo"] = (tdir / "fifo", "is not a regular file")
+    os.mkdir(tdir / "dir", 0o700)
+    made["directory"] = (tdir / "dir", "is not a regular file|cannot be written")
+    for name, mode in (("group", 0o620), ("world", 0o602)):
+        (tdir / name).write_bytes(b"k=v\n")
+        os.chmod(tdir / name, mode)
+        made[name + "-writable"] = (tdir / name, r"is group- or world-writable \(mode 0%o\)" % mode)
+    (tdir / "stranger").write_bytes(b"k=v\n")
+    os.chmod(tdir / "stranger", 0o600)
+    os.chown(tdir / "stranger", OTHER_UID, -1)
+    made["wrong-owner"] = (tdir / "stranger", "is owned by uid %d, not uid %d" % (OTHER_UID, os.geteuid()))
+    return made
+
+
+UNTRUSTED = ["symlink", "fifo", "directory", "group-writable", "world-writable", "wrong-owner"]
+
+
+@pytest.mark.parametrize("kind", UNTRUSTED)
+def test_check_trusted_refuses_with_one_line_naming_the_label(tdir, kind):
+    path, refusal = _kinds(tdir)[kind]
+    with pytest.raises(StateError, match="^thing %s (%s)" % (path, refusal)) as info:
+        fsutil.check_trusted(os.lstat(path), "thing %s" % path)
+    assert "\n" not in info.value.message
+
+
+def test_check_trusted_accepts_ours_and_reads_parameters(tdir):
+    (tdir / "f").write_bytes(b"x")
+    os.chmod(tdir / "f", 0o644)
+    fsutil.check_trusted(os.lstat(tdir / "f"), "f")
+    fsutil.check_trusted(os.lstat(tdir), "d", kind=fsutil.DIRECTORY)
+    with pytest.raises(StateError, match="^d is not a directory$"):
+        fsutil.check_trusted(os.lstat(tdir / "f"), "d", kind=fsutil.DIRECTORY)
+    with pytest.raises(StateError, match="owned by uid %d, not uid %d" % (os.geteuid(), OTHER_UID)):
+        fsutil.check_trusted(os.lstat(tdir / "f"), "f", owner_uid=OTHER_UID)
+    os.chmod(tdir / "f", 0o666)
+    with pytest.raises(StateError, match="writable"):
+        fsutil.check_trusted(os.lstat(tdir / "f"), "f")
+    fsutil.check_trusted(os.lstat(tdir / "f"), "f", writable_ok=True)   # recover repairs the mode next
+    os.chown(tdir / "f", OTHER_UID, -1)
+    with pytest.raises(StateError, match="owned by uid %d" % OTHER_UID):
+        fsutil.check_trusted(os.lstat(tdir / "f"), "f", writable_ok=True)   # the owner still counts
+
+
+@pytest.mark.parametrize("kind", UNTRUSTED)
+def test_open_trusted_refuses_and_leaks_no_descriptor(tdir, kind):
+    path, refusal = _kinds(tdir)[kind]
+    before = len(os.listdir("/proc/self/fd"))
+    for flags in (os.O_RDONLY, os.O_WRONLY | os.O_APPEND | os.O_CREAT):
+        with pytest.raises(StateError, match="^label (%s)" % refusal):
+            fsutil.open_trusted(str(path), "label", flags)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_open_trusted_creates_0600_relative_to_a_directory(tdir):
+    dir_fd = fsutil.open_trusted_dir(str(tdir))
+    try:
+        fd = fsutil.open_trusted("new", "new file", os.O_RDWR | os.O_CREAT, dir_fd=dir_fd)
+        os.close(fd)
+    finally:
+        os.close(dir_fd)
+    assert stat.S_IMODE(os.lstat(tdir / "new").st_mode) == 0o600
+    with pytest.raises(fsutil.MissingFile, match="^gone is missing$"):
+        fsutil.open_trusted(str(tdir / "absent"), "gone")
+
+
+def test_open_trusted_dir_refuses_a_symlink_a_file_and_a_stranger(tdir, tmp_path):
+    os.symlink(tdir, tmp_path / "dlink")
+    with pytest.raises(StateError, match="^directory .*dlink is a symlink$"):
+        fsutil.open_trusted_dir(str(tmp_path / "dlink"))
+    (tdir / "f").write_bytes(b"x")
+    with pytest.raises(StateError, match="^directory .*f is not a directory$"):
+        fsutil.open_trusted_dir(str(tdir / "f"))
+    os.chown(tdir, OTHER_UID, -1)
+    with pytest.raises(StateError, match="^directory .* is owned by uid %d" % OTHER_UID):
+        fsutil.open_trusted_dir(str(tdir))
+    with pytest.raises(StateError, match="^directory .*nope is missing$") as info:
+        fsutil.open_trusted_dir(str(tmp_path / "nope"))
+    assert not isinstance(info.value, fsutil.MissingFile)
+
+
+def test_read_fd_refuses_a_file_that_grows_past_the_cap(tdir):
+    path = tdir / "f"
+    path.write_bytes(b"x" * 10)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert fsutil.read_fd(fd, "f", 10) == b"x" * 10
+        with open(path, "ab") as handle:     # grows after the size was looked at
+            handle.write(b"y" * 100)
+        os.lseek(fd, 0, os.SEEK_SET)
+        with pytest.raises(StateError, match="^f is too large"):
+            fsutil.read_fd(fd, "f", 50)
+    finally:
+        os.close(fd)
+
+
+def test_read_trusted_without_directory_check_is_for_a_file_alone(tdir):
+    (tdir / "f").write_bytes(b"x")
+    os.chmod(tdir / "f", 0o600)
+    os.chmod(tdir, 0o777)
+    with pytest.raises(StateError, match="directory .* group- or world-writable"):
+        fsutil.read_trusted(str(tdir / "f"))
+    assert fsutil.read_trusted(str(tdir / "f"), check_dir=False) == b"x"
+    os.chmod(tdir / "f", 0o660)
+    with pytest.raises(StateError, match="^my file .* group- or world-writable"):
+        fsutil.read_trusted(str(tdir / "f"), label="my file %s" % (tdir / "f"), check_dir=False)
+
+
+@pytest.mark.parametrize("kind", UNTRUSTED)
+def test_gate_config_audit_log_and_budget_refuse_the_same_files(tdir, kind):
+    from module_utils import audit, gateconfig, writebudget
+    path, refusal = _kinds(tdir)[kind]
+    with pytest.raises(StateError, match="^gate config %s (%s)" % (path, refusal)):
+        gateconfig.load(str(path))
+    with pytest.raises(StateError, match="^audit log %s (%s)" % (path, refusal)):
+        audit.append(str(path), audit.record("u", "k", None, "version", "allow", "r"))
+    with pytest.raises(StateError, match="^audit log %s (%s)" % (path, refusal)):
+        audit.check_appendable(str(path))
+    dir_fd = fsutil.open_trusted_dir(str(tdir))
+    try:
+        with pytest.raises(StateError, match="^the write budget file %s (%s)" % (path.name, refusal)):
+            writebudget._open(dir_fd, path.name)
+    finally:
+        os.close(dir_fd)
+
+
+def test_gate_config_too_large_and_good(tdir):
+    from module_utils import gateconfig
+    path = tdir / "gate.conf"
+    path.write_bytes(b"#" * (gateconfig.MAX_BYTES + 1))
+    os.chmod(path, 0o644)
+    with pytest.raises(StateError, match="^gate config %s is too large" % path):
+        gateconfig.load(str(path))
+    path.write_bytes(b"run_as=nobody\n")
+    os.chmod(tdir, 0o777)       # the file alone is checked (--config may point anywhere)
+    assert gateconfig.load(str(path)).run_as == "nobody"
+
+
+def test_audit_log_is_created_0600_and_appended(tdir):
+    from module_utils import audit
+    path = str(tdir / "audit.log")
+    audit.append(path, audit.record("u", "k", None, "version", "allow", "r"))
+    audit.append(path, audit.record("u", "k", None, "version", "deny", "r"))
+    assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
+    assert [entry["decision"] for entry in audit.read(path)] == ["allow", "deny"]

@@ -412,28 +412,18 @@ def test_missing_arguments_refuse_without_traceback(world):
     assert result.stderr.count(b"\n") == 1 and b"Traceback" not in result.stderr
 
 
-def test_no_privilege_drop_is_refused_as_root(world):
+@pytest.mark.parametrize("setting", [
+    {"drop_privileges": "false"},         # no privilege drop, as root
+    {"run_as": "root"},
+    {"run_as": "no-such-user-here"},      # resolved only when dropping privileges
+], ids=lambda setting: "-".join("%s=%s" % item for item in setting.items()))
+def test_a_config_that_cannot_drop_root_refuses_everything(world, setting):
     assert H.IS_ROOT, "the gate's privilege tests need root (make test and CI run as root)"
-    world.write_config(drop_privileges="false")
+    world.write_config(**setting)
     result = world.run("alice", world.fp["alice"], "config:show web")
     assert result.returncode == 75
     assert world.calls_made() == []
     assert world.audit_records()[-1]["decision"] == "error"
-
-
-def test_run_as_root_is_refused(world):
-    assert H.IS_ROOT, "the gate's privilege tests need root (make test and CI run as root)"
-    world.write_config(run_as="root")
-    result = world.run("alice", world.fp["alice"], "config:show web")
-    assert result.returncode == 75
-    assert world.calls_made() == []
-
-
-def test_unknown_run_as_user_is_refused(world):
-    assert H.IS_ROOT, "the account is resolved only when dropping privileges: this test needs root"
-    world.write_config(run_as="no-such-user-here")
-    assert world.run("alice", world.fp["alice"], "config:show web").returncode == 75
-    assert world.calls_made() == []
 
 
 # ---------------------------------------------------------------------------------------------
