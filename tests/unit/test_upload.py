@@ -189,6 +189,67 @@ def test_a_full_device_is_a_refusal_not_a_crash(spool):
     os.close(fd)
 
 
+# -- the loader's pipe ---------------------------------------------------------------------------
+
+def test_what_is_written_goes_to_the_spool_and_the_loaders_pipe(spool):
+    stream, unused, unused_w = make_upload(spool, config(), data=b"")
+    read_fd, write_fd = os.pipe()
+    stream.start()
+    stream.attach(write_fd)
+    stream.write(b"canonical bytes")
+    assert os.read(read_fd, 100) == b"canonical bytes" == stream.pread(0, 100)
+    os.close(read_fd)
+    with pytest.raises(upload.LoaderGone):
+        stream.write(b"more")
+    os.close(write_fd)
+
+
+def test_a_loader_that_stops_reading_cannot_hold_the_upload_past_its_timeout(spool):
+    stream, unused, unused_w = make_upload(spool, config(upload_timeout=1))
+    read_fd, write_fd = os.pipe()
+    stream.start()
+    stream.attach(write_fd)
+    started = time.monotonic()
+    with pytest.raises(Denied, match="longer than 1 seconds .* while docker load read it"):
+        stream.write(b"x" * (4 * MiB))  # more than any pipe holds; nobody reads
+    assert 0.5 <= time.monotonic() - started < 5
+    os.close(read_fd)
+    os.close(write_fd)
+
+
+def test_kill_takes_the_loaders_whole_group_down_before_its_pipe_closes(tmp_path):
+    # The loader starts a reader of its own (as dokku starts docker load) that would write a
+    # file on seeing the end of its stdin: after kill() it never does.
+    eof, pid_file = tmp_path / "eof", tmp_path / "pid"
+    script = ("import os, sys\n"
+              "if os.fork() == 0:\n"
+              "    open(sys.argv[1], 'w').write('%d' % os.getpid())\n"
+              "    while os.read(0, 65536):\n"
+              "        pass\n"
+              "    open(sys.argv[2], 'w').close()\n"
+              "os.wait()\n")
+    loader = upload.Loader(["/usr/bin/python3", "-c", script, str(pid_file), str(eof)], {}, lambda: None)
+    os.write(loader.pipe, b"x" * 1000)
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    reader = int(pid_file.read_text())
+    assert os.getpgid(reader) == loader.process.pid != os.getpgid(0)
+    loader.kill()
+    assert loader.pipe is None and loader.process.returncode == -9
+    assert H.wait_gone(reader)
+    time.sleep(0.2)
+    assert not eof.exists()
+
+
+def test_wait_closes_the_pipe_and_returns_the_loaders_code(tmp_path):
+    loader = upload.Loader(["/bin/sh", "-c", "cat > %s; exit 3" % (tmp_path / "got")], {"PATH": "/usr/bin:/bin"},
+                           lambda: None)
+    os.write(loader.pipe, b"all of it")
+    assert loader.wait() == 3
+    assert (tmp_path / "got").read_bytes() == b"all of it"
+
+
 # -- the config ----------------------------------------------------------------------------------
 
 def test_config_keys_and_defaults():
