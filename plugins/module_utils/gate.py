@@ -430,7 +430,8 @@ class Gate(object):
             loader = self._start_loader(decision.argv)
             stream.attach(loader.pipe)
             from . import imagearchive
-            tags, tail = imagearchive.canonicalise(stream.read, stream.write, stream.pread, request.image_app)
+            tags, tail = imagearchive.canonicalise(stream.read, stream.write, stream.pread, request.image_app,
+                                                   stream.move)
             self.audit("allow", decision.reason, 0, request, "image names: %s" % " ".join(tags))
             stream.write(tail)
             sent = reaped = True
@@ -445,8 +446,7 @@ class Gate(object):
             self.audit_quietly("error", "the target stopped reading the image before its end", EX_STATE,
                                request)
         except OSError as error:
-            raise _Fail(EX_STATE, "cannot spool the image stream: %s" % error.strerror,
-                        "the image stream could not be stored on the server (%s)" % error.strerror)
+            raise _spool_failed(error)
         finally:
             if not reaped:
                 self._kill(loader)
@@ -476,8 +476,7 @@ class Gate(object):
                          dir_fd=dir_fd)
         except OSError as error:
             os.close(dir_fd)
-            raise _Fail(EX_STATE, "cannot spool the image stream: %s" % error.strerror,
-                        "the image stream could not be stored on the server (%s)" % error.strerror)
+            raise _spool_failed(error)
         return dir_fd, name, fd
 
     def _start_loader(self, argv):
@@ -494,6 +493,11 @@ class Gate(object):
         """A refusal or an error: the loader (if one runs) dies before its pipe closes."""
         if loader is not None:
             loader.kill()
+
+
+def _spool_failed(error):
+    return _Fail(EX_STATE, "cannot spool the image stream: %s" % error.strerror,
+                 "the image stream could not be stored on the server (%s)" % error.strerror)
 
 
 def _check_state_files(state_dir):

@@ -261,8 +261,9 @@ class _Archive(object):
     as it is parsed, except the documents Docker takes image names from (``_METADATA``): they
     are held back, with the end-of-archive, until every name in them has been checked."""
 
-    def __init__(self, read, write):
+    def __init__(self, read, write, move=None):
         self.source, self._write, self.written, self.count = _Input(read), write, 0, 0
+        self._move = move
         self.members, self.links, self.metadata, self.blob_at = {}, [], {}, {}
         self.held = []  # canonical bytes of the held-back members, in the order they came
 
@@ -357,16 +358,26 @@ class _Archive(object):
     def _copy(self, name, header):
         self.emit(tarcanon.header_bytes("file", name, header.size, header.mtime))
         start, left = self.written, header.size
+        nested = name.startswith("blobs/") and header.size <= MAX_NESTED_BYTES
         while left:
-            data = self.source.some(min(left, COPY_CHUNK))
-            if not data:
+            moved = None
+            if self._move and not nested and not self.source.buffer:
+                moved = self._move(left)  # content no name is read from: past the gate's memory
+                if moved is None:
+                    self._move = None  # not here (splice does not take this stdin): copy from now on
+                else:
+                    self.written += moved
+            if moved is None:
+                data = self.source.some(min(left, COPY_CHUNK))
+                self.emit(data)
+                moved = len(data)
+            if not moved:
                 raise Refused("image stream is truncated (in a member)")
-            left -= len(data)
-            self.emit(data)
+            left -= moved
         pad = _padding(self.source, header.size)
         if pad:
             self.emit(bytes(pad))
-        if name.startswith("blobs/") and header.size <= MAX_NESTED_BYTES:
+        if nested:
             self.blob_at[name] = (start, header.size)
 
     def blobs(self, pread):
@@ -392,16 +403,18 @@ def _fold(header, pending):
     return header
 
 
-def canonicalise(read, write, pread, app):
+def canonicalise(read, write, pread, app, move=None):
     """Parse the archive from ``read`` strictly and write its canonical form through ``write``,
     all but the held-back members; ``pread(offset, size)`` reads back what was written (for
-    nested index blobs). Returns ``(names, tail)``: the sorted image names the archive carries
+    nested index blobs); ``move(limit)``, when given, passes up to ``limit`` bytes of a member's
+    content from the input to the output unread (the count, 0 at the end, None when it cannot).
+    Returns ``(names, tail)``: the sorted image names the archive carries
     (all ``dokku/APP:TAG``) and the bytes that complete the canonical archive (the held-back
     members, then the end-of-archive), for the caller to write once it has recorded the names.
     ``Refused`` when the archive is compressed, malformed, ambiguous, plays a path trick or
     names another image: then nothing written so far decides a name, and no end-of-archive
     was written."""
-    archive = _Archive(read, write)
+    archive = _Archive(read, write, move)
     archive.check_head()
     while True:
         header = archive.next_member()

@@ -15,10 +15,13 @@ Limits, all from the gate's config (``gateconfig``):
 - ``upload_idle_timeout`` / ``upload_timeout``: seconds without a byte / for the whole read
   (``poll`` on fd 0, no threads, no signals).
 
-The canonical archive is written to the spool file (the caps and the reserve count it, nested
-index blobs are read back from it) and, as it is written, to the pipe of the ``docker load``
-that runs meanwhile (``tee``): that pipe is written without blocking, so a loader that stops
-reading cannot hold the upload past ``upload_timeout`` either.
+The canonical archive goes to the pipe of the ``docker load`` that runs meanwhile (``tee``,
+written without blocking: a loader that stops reading cannot hold the upload past
+``upload_timeout``) and to the spool file, which the caps count as before. Member content the
+gate never interprets is spliced from stdin into the pipe in the kernel (``move``) and leaves a
+hole of its size in the spool file: the caps still count it, the bytes themselves land where
+Docker writes them (on the spool's file system in a default install, so the reserve check sees
+them there). Headers, padding and nested index blobs are written, and read back from it.
 
 Spool files are named ``load-PID-USERHEX-RANDOM`` so the caps can be summed from the
 directory itself; a file whose gate died is removed by the next upload. The caps are checked
@@ -105,6 +108,7 @@ class Upload(object):
         self.poller = select.poll()
         self.poller.register(stdin, select.POLLIN)
         self.tee_poller = select.poll()
+        self.splice = hasattr(os, "splice")  # Linux, Python 3.10+
 
     def attach(self, tee):
         """From now on, send what is written on into ``tee`` (the loader's pipe) too."""
@@ -128,31 +132,48 @@ class Upload(object):
         self.check_space(CHECK_EVERY)
         self.deadline = self.clock() + self.config.upload_timeout
 
-    def read(self, limit):
-        """Up to ``limit`` bytes of stdin (b"" at its end), within the timeouts and the size cap."""
+    def _wait_input(self):
+        """Until stdin has bytes (or its end), within the timeouts."""
         now = self.clock()
         if now >= self.deadline:
             raise Denied("image upload took longer than %d seconds (upload_timeout)" % self.config.upload_timeout)
-        wait = min(self.config.upload_idle_timeout, self.deadline - now)
-        if not _poll(self.poller, wait):
+        if not _poll(self.poller, min(self.config.upload_idle_timeout, self.deadline - now)):
             if self.clock() >= self.deadline:
                 raise Denied("image upload took longer than %d seconds (upload_timeout)"
                              % self.config.upload_timeout)
             raise Denied("image upload sent nothing for %d seconds (upload_idle_timeout)"
                          % self.config.upload_idle_timeout)
-        data = os.read(self.stdin, limit)
-        self.received += len(data)
+
+    def _wait_output(self):
+        """Until the loader's pipe has room, within ``upload_timeout``."""
+        wait = self.deadline - self.clock()
+        if wait <= 0 or not _poll(self.tee_poller, wait):
+            raise Denied("image upload took longer than %d seconds (upload_timeout) while docker load"
+                         " read it" % self.config.upload_timeout)
+
+    def _received(self, count):
+        self.received += count
         if self.received > self.config.max_image_bytes:
             raise Denied("image stream larger than %d bytes (the gate's max_image_bytes)"
                          % self.config.max_image_bytes)
+
+    def _grow(self, more):
+        """Count ``more`` bytes of the canonical stream against the caps (every CHECK_EVERY)."""
+        self.unchecked += more
+        if self.unchecked > CHECK_EVERY:
+            self.check_space(max(CHECK_EVERY, more))
+            self.unchecked = more
+
+    def read(self, limit):
+        """Up to ``limit`` bytes of stdin (b"" at its end), within the timeouts and the size cap."""
+        self._wait_input()
+        data = os.read(self.stdin, limit)
+        self._received(len(data))
         return data
 
     def write(self, data):
         """``data`` into the spool file (within the caps), then on to the loader."""
-        self.unchecked += len(data)
-        if self.unchecked > CHECK_EVERY:
-            self.check_space(max(CHECK_EVERY, len(data)))
-            self.unchecked = len(data)
+        self._grow(len(data))
         view = memoryview(data)
         try:
             while view:
@@ -175,10 +196,36 @@ class Upload(object):
                 pass
             except BrokenPipeError:
                 raise LoaderGone()
-            wait = self.deadline - self.clock()
-            if wait <= 0 or not _poll(self.tee_poller, wait):
-                raise Denied("image upload took longer than %d seconds (upload_timeout) while docker load"
-                             " read it" % self.config.upload_timeout)
+            self._wait_output()
+
+    def move(self, limit):
+        """Up to ``limit`` bytes of a member's content from stdin straight into the loader's
+        pipe, in the kernel (``os.splice``): the gate never interprets content, and copying it
+        through Python was most of its work. The spool file grows by a hole of that size (the
+        caps count it as before; only nested index blobs need their bytes, and those are
+        written). Returns the count, 0 at the end of stdin, None when splice cannot be used
+        here (nothing moved)."""
+        if self.tee is None or not self.splice:
+            return None
+        while True:
+            self._wait_input()
+            try:
+                count = os.splice(self.stdin, self.tee, min(limit, CHECK_EVERY),
+                                  flags=os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK)
+                break
+            except BlockingIOError:
+                self._wait_output()
+            except BrokenPipeError:
+                raise LoaderGone()
+            except OSError as error:
+                if error.errno != errno.EINVAL:
+                    raise
+                self.splice = False  # stdin of a kind splice does not take (a terminal)
+                return None
+        self._received(count)
+        os.ftruncate(self.fd, os.lseek(self.fd, count, os.SEEK_CUR))
+        self._grow(count)
+        return count
 
     def pread(self, offset, size):
         return os.pread(self.fd, size, offset)

@@ -366,6 +366,45 @@ def test_nested_index_in_the_archive_is_checked_too():
     assert run(T.docker_save(["dokku/web:v1"], index=index, extra=extra))[0] == ["dokku/web:v1"]
 
 
+def _moving(archive, app="web"):
+    """canonicalise with a ``move`` that passes content on unread (as the gate's splice does)
+    and leaves a hole in what ``pread`` sees; (result, output, bytes moved)."""
+    out = bytearray()
+    source = io.BytesIO(archive)
+    moved = []
+
+    def move(limit):
+        data = source.read(min(limit, 3000))
+        out.extend(data)
+        moved.append(len(data))
+        return len(data)
+
+    def pread(offset, size):
+        return bytes(out[offset:offset + size])
+
+    result = imagearchive.canonicalise(source.read, out.extend, pread, app, move)
+    return result, bytes(out), sum(moved)
+
+
+def test_content_moved_unread_gives_the_same_archive_but_nested_blobs_are_read():
+    nested = json.dumps({"schemaVersion": 2, "manifests": [
+        {"annotations": {"io.containerd.image.name": "dokku/other-app:v1"}}]}).encode()
+    import hashlib
+    digest = hashlib.sha256(nested).hexdigest()
+    index = {"manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + digest,
+                            "annotations": {"io.containerd.image.name": "dokku/web:v1"}}]}
+    extra = T.directory("blobs") + T.directory("blobs/sha256") + T.member("blobs/sha256/" + digest, nested)
+    with pytest.raises(Refused, match="other than"):
+        _moving(T.docker_save(["dokku/web:v1"], index=index, extra=extra))
+    big = T.member("l2/layer.tar", bytes(range(256)) * 100)
+    (names, tail), out, moved = _moving(T.docker_save(["dokku/web:v1"], extra=big))
+    assert names == ["dokku/web:v1"]
+    assert out + tail == run(T.docker_save(["dokku/web:v1"], extra=big))[1]
+    assert moved == 25600 + len(T.layer()) + len(b'{}') + len(b"1.0") + len(T.FAKE.entries[-1][2])
+    with pytest.raises(Refused, match="truncated"):
+        _moving(T.docker_save(["dokku/web:v1"], extra=big)[:5000])
+
+
 @pytest.mark.parametrize("manifest,match", [
     (b'[{"Config": "cfg.json", "RepoTags": ["dokku/web:v1"], "config": "x"}]', "'config' where"),
     (b'[{"Config": "cfg.json", "REPOTAGS": ["dokku/other-app:v1"]}]', "'REPOTAGS' where"),
