@@ -3,14 +3,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Throughput of an image upload through the gate, against ``cat`` into ``docker load``.
 
-In the load-image lab (``li0``, index 50, the lab test's: never run both at once) converged with the role, one ``docker save`` archive of N MiB
-(random content, so nothing compresses or dedups) sits in the lab's /tmp. Interleaved, each
+In the load-image lab (``li0``, index 50, also the lab test's: never run both at once)
+converged with the role, one ``docker save`` archive of N MiB (random content, so nothing
+compresses or dedups) sits in the lab's /tmp. Interleaved, each
 run timed inside the lab with the image removed before it (so every load writes its layer):
 
 - ``cat``:  ``cat archive | docker load`` as root;
 - ``gate``: ``cat archive | sudo -n gate --user deploy-bot --key FP`` run as ``ci`` with
   ``SSH_ORIGINAL_COMMAND='git:load-image liweb dokku/liweb:v1'``: the forced command exactly
-  as sshd runs it (sudo, the gate's strict parse and canonical spool, the audit lines, the
+  as sshd runs it (sudo, the gate's strict parse and canonical stream, the spool accounting, the audit lines, the
   privilege drop, ``docker load`` reading the gate's pipe). The target the gate starts is
   replaced by a two-line ``exec docker load`` for the bench: Dokku deploys the image after
   loading it, and the deploy is no part of the upload (the stand-in's deploy of an unchanged
