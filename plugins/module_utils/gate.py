@@ -409,9 +409,51 @@ class Gate(object):
     # -- git:load-image ------------------------------------------------------------------------
 
     def load_image(self, decision):
-        """Read the stream as it arrives, parse it strictly and spool its canonical form,
-        check every image name in it, then feed that file (read-only) to the target."""
+        """Read the stream as it arrives and parse it strictly; write its canonical form to a
+        spool file and, at the same time, to the target (``docker load``) through a pipe. The
+        members Docker takes image names from go last, once every name in them was checked
+        (``imagearchive``); on a refusal the target is killed before the pipe closes, so it
+        never reads an end of the archive. The target reads only what the gate wrote."""
         request = decision.request
+        from . import upload
+        spool = self._open_spool()
+        loader = None
+        sent = reaped = False
+        try:
+            stream = upload.Upload(self.config, spool[0], spool[2], self.user)
+            stream.start()
+            # One line before a byte is read: a held or endless upload is on the record.
+            self.audit("allow", decision.reason, 0, request, "upload started; image names are checked"
+                       " when it ends")
+            loader = self._start_loader(decision.argv)
+            stream.attach(loader.pipe)
+            from . import imagearchive
+            tags, tail = imagearchive.canonicalise(stream.read, stream.write, stream.pread, request.image_app,
+                                                   stream.move)
+            self.audit("allow", decision.reason, 0, request, "image names: %s" % " ".join(tags))
+            stream.write(tail)
+            sent = reaped = True
+        except Denied as error:
+            self._kill(loader)
+            self.audit("deny", error.message, EX_DENIED, request)
+            say(error.message)
+            return EX_DENIED
+        except upload.LoaderGone:
+            # It closed its stdin early: what it read names no image (those members come last).
+            reaped = True
+            self.audit_quietly("error", "the target stopped reading the image before its end", EX_STATE,
+                               request)
+        except OSError as error:
+            raise _spool_failed(error)
+        finally:
+            if not reaped:
+                self._kill(loader)
+            upload.discard(*spool)
+        code = loader.wait()
+        return code if sent or code else EX_STATE
+
+    def _open_spool(self):
+        """(dir_fd, name, fd): a new spool file in the root-only spool directory."""
         from . import fsutil, upload
         spool_dir = self.config.spool_dir
         try:
@@ -427,54 +469,33 @@ class Gate(object):
             raise _Fail(EX_STATE, "spool directory unusable: %s" % error.message, GENERIC)
         upload.remove_stale(dir_fd)
         name = upload.spool_name(self.user)
-        fd = None
-        linked = False
         try:
-            try:
-                fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                             dir_fd=dir_fd)
-                linked = True
-                stream = upload.Upload(self.config, dir_fd, fd, self.user)
-                stream.start()
-                # One line before a byte is read: a held or endless upload is on the record.
-                self.audit("allow", decision.reason, 0, request, "upload started; image names are checked"
-                           " when it ends")
-                from . import imagearchive
-                tags = imagearchive.canonicalise(stream.read, stream.write, stream.pread, request.image_app)
-            except Denied as error:
-                self.audit("deny", error.message, EX_DENIED, request)
-                say(error.message)
-                return EX_DENIED
-            except OSError as error:
-                raise _Fail(EX_STATE, "cannot spool the image stream: %s" % error.strerror,
-                            "the image stream could not be stored on the server (%s)" % error.strerror)
-            self.audit("allow", decision.reason, 0, request, "image names: %s" % " ".join(tags))
-            # The target gets the checked file read-only: it cannot change what was checked.
-            reader = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
-            written, opened = os.fstat(fd), os.fstat(reader)
-            os.unlink(name, dir_fd=dir_fd)
-            linked = False
-            os.close(fd)
-            fd = reader
-            if (written.st_dev, written.st_ino) != (opened.st_dev, opened.st_ino):
-                raise _Fail(EX_STATE, "the spool file was replaced while it was checked", GENERIC)
-            os.dup2(fd, 0)
-            os.close(fd)
-            fd = None
+            fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                         dir_fd=dir_fd)
+        except OSError as error:
             os.close(dir_fd)
-            dir_fd = None
-            self.exec_target(decision.argv)
-            return EX_STATE  # not reached
-        finally:
-            if linked:
-                try:
-                    os.unlink(name, dir_fd=dir_fd)
-                except OSError:
-                    pass
-            if fd is not None:
-                os.close(fd)
-            if dir_fd is not None:
-                os.close(dir_fd)
+            raise _spool_failed(error)
+        return dir_fd, name, fd
+
+    def _start_loader(self, argv):
+        """The target, unprivileged, reading from a pipe (``upload.Loader``)."""
+        from . import upload
+        import subprocess
+        try:
+            return upload.Loader(argv, self.environment(), self.become_target)
+        except (OSError, subprocess.SubprocessError) as error:
+            raise _Fail(EX_STATE, "the target could not be started: %s" % error, GENERIC)
+
+    @staticmethod
+    def _kill(loader):
+        """A refusal or an error: the loader (if one runs) dies before its pipe closes."""
+        if loader is not None:
+            loader.kill()
+
+
+def _spool_failed(error):
+    return _Fail(EX_STATE, "cannot spool the image stream: %s" % error.strerror,
+                 "the image stream could not be stored on the server (%s)" % error.strerror)
 
 
 def _filter_lines(data, allowed):

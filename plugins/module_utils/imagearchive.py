@@ -7,8 +7,8 @@
 ``docker load`` tags every image the archive names, whatever the command line said, so the
 gate lets an archive through only when every name in it is the app's own ``dokku/APP:TAG``.
 The stream is parsed strictly and re-written as it arrives (``tarcanon``): the check below
-reads the very bytes that are written, and ``docker load`` reads the written file, never the
-client's bytes. Names are read from every place Docker takes them from:
+reads the very bytes that are written, and ``docker load`` reads only what was written, never
+the client's bytes. Names are read from every place Docker takes them from:
 
 - ``manifest.json``: ``RepoTags`` of every entry (moby/moby image/tarexport/load.go, the
   graph-driver store; containerd/containerd core/images/archive/importer.go without an
@@ -29,6 +29,18 @@ The archive itself must be plain: member names relative, no ``..``, no devices, 
 links. Symbolic links are accepted only in the shape ``docker save`` itself writes them
 (``<id>/layer.tar -> ../<other>/layer.tar`` for a layer shared between images): a relative
 target that stays inside the archive and names a regular file in it.
+
+Streaming: ``docker load`` may read the canonical archive while the upload is still arriving,
+because both of its load paths read the whole tar stream before they look at a name:
+moby/moby image/tarexport/load.go ``Load`` untars the stream into a temporary directory and
+only then opens ``manifest.json`` (Docker 20.10: ``legacyLoad`` and ``repositories`` when it is
+missing), and containerd/containerd core/images/archive/importer.go ``ImportIndex`` loops over
+every member up to ``io.EOF`` before it uses ``manifest.json``, ``oci-layout`` and
+``index.json`` (client/import.go names the images after that). So the members Docker takes
+names from (``_METADATA``) are held back and written last, with the end-of-archive, after the
+names were checked; what goes before them decides no name. Go's tar reader also ends cleanly
+at ``io.EOF`` between members without an end-of-archive, which is why the gate kills the
+loader before closing its pipe when it refuses (``Gate.load_image``).
 
 Only the gate's ``git:load-image`` path imports this module (it needs ``json``).
 """
@@ -244,128 +256,175 @@ class _Input(object):
         return b"".join(parts)
 
 
-def canonicalise(read, write, pread, app):
-    """Parse the archive from ``read`` strictly, write its canonical form through ``write``
-    and return the sorted image names it carries (all ``dokku/APP:TAG``); ``Refused`` when it
-    is compressed, malformed, ambiguous, plays a path trick or names another image.
-    ``pread(offset, size)`` reads back what was written (for nested index blobs)."""
-    source = _Input(read)
-    head = b""
-    while len(head) < BLOCK:
-        data = source.some(BLOCK - len(head))
-        if not data:
-            break
-        head += data
-    kind = tarcanon.compression(head)
-    if kind:
-        raise Refused("image stream is %s-compressed: send the plain output of docker save" % kind)
-    if len(head) < BLOCK:
-        raise Refused("image stream is not a docker save archive")
-    source.buffer = head
-    written = [0]
+class _Archive(object):
+    """One strict pass over the stream. Each member is written in its canonical form as soon
+    as it is parsed, except the documents Docker takes image names from (``_METADATA``): they
+    are held back, with the end-of-archive, until every name in them has been checked."""
 
-    def emit(data):
-        write(data)
-        written[0] += len(data)
+    def __init__(self, read, write, move=None):
+        self.source, self._write, self.written, self.count = _Input(read), write, 0, 0
+        self._move = move
+        self.members, self.links, self.metadata, self.blob_at = {}, [], {}, {}
+        self.held = []  # canonical bytes of the held-back members, in the order they came
 
-    members = {}
-    links = []
-    metadata = {}
-    blob_at = {}
-    pending = {}
-    count = 0
-    while True:
-        header = tarcanon.parse_header(source.exact(BLOCK, "header"))
-        if header is None:
-            if pending:
-                raise Refused("image archive ends inside a member's headers")
-            if source.exact(BLOCK, "end-of-archive") != ZERO_BLOCK:
-                raise Refused("image archive has a lone zero block inside it")
-            break
-        if header.kind in ("pax", "longname", "longlink"):
-            if header.kind in pending or (pending and (header.kind == "pax" or "pax" in pending)):
-                raise Refused("image archive has ambiguous extended headers")
-            limit = tarcanon.MAX_PAX_BYTES if header.kind == "pax" else tarcanon.MAX_LONGNAME_BYTES
-            if header.size > limit:
-                raise Refused("image archive has an oversized extended header")
-            data = source.exact(header.size, "extended header")
-            _padding(source, header.size)
-            if header.kind == "pax":
-                pending["pax"] = tarcanon.parse_pax(data)
-            else:
-                if not data.endswith(b"\0") or data.count(0) != 1:
-                    raise Refused("image archive has a malformed GNU long name")
-                pending[header.kind] = tarcanon.text_field(data, "long name")
-            continue
-        pax = pending.pop("pax", {})
-        name = pax.get("path", pending.pop("longname", None) or header.name)
-        linkname = pax.get("linkpath", pending.pop("longlink", None) or header.linkname)
-        if pending:
-            raise Refused("image archive has ambiguous extended headers")
-        size = pax.get("size", header.size)
-        if "size" in pax and header.size not in (0, size):
-            raise Refused("image archive has two different sizes for one member")
-        mtime = pax.get("mtime", header.mtime)
-        count += 1
-        if count > MAX_MEMBERS:
-            raise Refused("image archive has too many members")
-        if name.endswith("/") and header.kind != "dir":
-            raise Refused("image archive has a file name ending in '/'")
-        if header.kind != "symlink" and linkname:
-            raise Refused("image archive has a link name on a member that is not a link")
-        if header.kind != "file" and size:
-            raise Refused("image archive has a directory or link with content")
-        cleaned = clean(name)
-        if not cleaned:
-            if header.kind == "dir":
-                continue  # "./": the extraction root itself
-            raise Refused("image archive has an empty member name")
-        if cleaned in members:
-            raise Refused("image archive names a member twice")
-        members[cleaned] = header.kind
-        if header.kind == "symlink":
-            if cleaned in _METADATA:
-                raise Refused("image archive metadata is a link")
-            links.append((cleaned, linkname))
-            emit(tarcanon.header_bytes("symlink", cleaned, 0, mtime, linkname))
-            continue
-        if header.kind == "dir":
-            emit(tarcanon.header_bytes("dir", cleaned, 0, mtime))
-            continue
-        emit(tarcanon.header_bytes("file", cleaned, size, mtime))
-        start = written[0]
-        keep = cleaned in _METADATA
-        if keep and size > MAX_METADATA_BYTES:
-            raise Refused("image archive has an oversized %s" % cleaned)
-        kept = []
-        left = size
-        while left:
-            data = source.some(min(left, COPY_CHUNK))
+    def emit(self, data):
+        self._write(data)
+        self.written += len(data)
+
+    def check_head(self):
+        head = b""
+        while len(head) < BLOCK:
+            data = self.source.some(BLOCK - len(head))
             if not data:
+                break
+            head += data
+        kind = tarcanon.compression(head)
+        if kind:
+            raise Refused("image stream is %s-compressed: send the plain output of docker save" % kind)
+        if len(head) < BLOCK:
+            raise Refused("image stream is not a docker save archive")
+        self.source.buffer = head
+
+    def next_member(self):
+        """The next member's header with its extended headers applied; None at the end."""
+        pending = {}
+        while True:
+            header = tarcanon.parse_header(self.source.exact(BLOCK, "header"))
+            if header is None:
+                if pending:
+                    raise Refused("image archive ends inside a member's headers")
+                if self.source.exact(BLOCK, "end-of-archive") != ZERO_BLOCK:
+                    raise Refused("image archive has a lone zero block inside it")
+                return None
+            if header.kind not in ("pax", "longname", "longlink"):
+                return _fold(header, pending)
+            self._extended(header, pending)
+
+    def _extended(self, header, pending):
+        if header.kind in pending or (pending and (header.kind == "pax" or "pax" in pending)):
+            raise Refused("image archive has ambiguous extended headers")
+        limit = tarcanon.MAX_PAX_BYTES if header.kind == "pax" else tarcanon.MAX_LONGNAME_BYTES
+        if header.size > limit:
+            raise Refused("image archive has an oversized extended header")
+        data = self.source.exact(header.size, "extended header")
+        _padding(self.source, header.size)
+        if header.kind == "pax":
+            pending["pax"] = tarcanon.parse_pax(data)
+            return
+        if not data.endswith(b"\0") or data.count(0) != 1:
+            raise Refused("image archive has a malformed GNU long name")
+        pending[header.kind] = tarcanon.text_field(data, "long name")
+
+    def add(self, header):
+        """Check one member, then write it (or hold it back)."""
+        kind = header.kind
+        self.count += 1
+        if self.count > MAX_MEMBERS:
+            raise Refused("image archive has too many members")
+        if header.name.endswith("/") and kind != "dir":
+            raise Refused("image archive has a file name ending in '/'")
+        if kind != "symlink" and header.linkname:
+            raise Refused("image archive has a link name on a member that is not a link")
+        if kind != "file" and header.size:
+            raise Refused("image archive has a directory or link with content")
+        name = clean(header.name)
+        if not name:
+            if kind == "dir":
+                return  # "./": the extraction root itself
+            raise Refused("image archive has an empty member name")
+        if name in self.members:
+            raise Refused("image archive names a member twice")
+        self.members[name] = kind
+        if kind == "symlink":
+            if name in _METADATA:
+                raise Refused("image archive metadata is a link")
+            self.links.append((name, header.linkname))
+        if kind != "file":
+            self.emit(tarcanon.header_bytes(kind, name, 0, header.mtime, header.linkname))
+        elif name in _METADATA:
+            self._hold(name, header)
+        else:
+            self._copy(name, header)
+
+    def _hold(self, name, header):
+        if header.size > MAX_METADATA_BYTES:
+            raise Refused("image archive has an oversized %s" % name)
+        data = self.source.exact(header.size)
+        _padding(self.source, header.size)
+        self.metadata[name] = data
+        self.held.append(tarcanon.header_bytes("file", name, header.size, header.mtime) + data
+                         + bytes(-header.size % BLOCK))
+
+    def _copy(self, name, header):
+        self.emit(tarcanon.header_bytes("file", name, header.size, header.mtime))
+        start, left = self.written, header.size
+        nested = name.startswith("blobs/") and header.size <= MAX_NESTED_BYTES
+        while left:
+            moved = None
+            if self._move and not nested and not self.source.buffer:
+                moved = self._move(left)  # content no name is read from: past the gate's memory
+                if moved is None:
+                    self._move = None  # not here (splice does not take this stdin): copy from now on
+                else:
+                    self.written += moved
+            if moved is None:
+                data = self.source.some(min(left, COPY_CHUNK))
+                self.emit(data)
+                moved = len(data)
+            if not moved:
                 raise Refused("image stream is truncated (in a member)")
-            left -= len(data)
-            emit(data)
-            if keep:
-                kept.append(data)
-        pad = _padding(source, size)
+            left -= moved
+        pad = _padding(self.source, header.size)
         if pad:
-            emit(bytes(pad))
-        if keep:
-            metadata[cleaned] = b"".join(kept)
-        elif cleaned.startswith("blobs/") and size <= MAX_NESTED_BYTES:
-            blob_at[cleaned] = (start, size)
-    _trailing(source)
-    emit(ZERO_BLOCK * 2)
-    _check_tree(members, links)
+            self.emit(bytes(pad))
+        if nested:
+            self.blob_at[name] = (start, header.size)
 
-    def blobs(digest):
-        algorithm, colon, encoded = digest.partition(":")
-        where = blob_at.get("blobs/%s/%s" % (algorithm, encoded)) if colon else None
-        if where is None:
-            return None
-        return pread(where[0], where[1])
+    def blobs(self, pread):
+        """``blobs(digest)``: a small blob's bytes read back through ``pread``, or None."""
+        def blob(digest):
+            algorithm, colon, encoded = digest.partition(":")
+            where = self.blob_at.get("blobs/%s/%s" % (algorithm, encoded)) if colon else None
+            return None if where is None else pread(where[0], where[1])
+        return blob
 
-    return image_names(metadata, app, blobs)
+
+def _fold(header, pending):
+    """``header`` with the pax records and GNU long names that came before it applied."""
+    pax = pending.pop("pax", {})
+    header.name = pax.get("path", pending.pop("longname", None) or header.name)
+    header.linkname = pax.get("linkpath", pending.pop("longlink", None) or header.linkname)
+    if pending:
+        raise Refused("image archive has ambiguous extended headers")
+    if "size" in pax and header.size not in (0, pax["size"]):
+        raise Refused("image archive has two different sizes for one member")
+    header.size = pax.get("size", header.size)
+    header.mtime = pax.get("mtime", header.mtime)
+    return header
+
+
+def canonicalise(read, write, pread, app, move=None):
+    """Parse the archive from ``read`` strictly and write its canonical form through ``write``,
+    all but the held-back members; ``pread(offset, size)`` reads back what was written (for
+    nested index blobs); ``move(limit)``, when given, passes up to ``limit`` bytes of a member's
+    content from the input to the output unread (the count, 0 at the end, None when it cannot).
+    Returns ``(names, tail)``: the sorted image names the archive carries
+    (all ``dokku/APP:TAG``) and the bytes that complete the canonical archive (the held-back
+    members, then the end-of-archive), for the caller to write once it has recorded the names.
+    ``Refused`` when the archive is compressed, malformed, ambiguous, plays a path trick or
+    names another image: then nothing written so far decides a name, and no end-of-archive
+    was written."""
+    archive = _Archive(read, write, move)
+    archive.check_head()
+    while True:
+        header = archive.next_member()
+        if header is None:
+            break
+        archive.add(header)
+    _trailing(archive.source)
+    _check_tree(archive.members, archive.links)
+    names = image_names(archive.metadata, app, archive.blobs(pread))
+    return names, b"".join(archive.held) + ZERO_BLOCK * 2
 
 
 def _padding(source, size):

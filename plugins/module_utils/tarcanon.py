@@ -227,17 +227,12 @@ def _pax_record(key, value):
 
 def _block(name, flag, mode, size, mtime, linkname):
     block = bytearray(BLOCK)
-    block[0:len(name)] = name
-    block[100:108] = _field_octal(mode, 8)
-    block[108:116] = _field_octal(0, 8)
-    block[116:124] = _field_octal(0, 8)
-    block[124:136] = _field_octal(size, 12)
-    block[136:148] = _field_octal(mtime, 12)
-    block[148:156] = b" " * 8
-    block[156:157] = flag
-    block[157:157 + len(linkname)] = linkname
-    block[257:265] = b"ustar\x0000"
-    block[329:337] = _field_octal(0, 8)
-    block[337:345] = _field_octal(0, 8)
+    # (offset, bytes): name, mode, uid, gid, size, mtime, checksum placeholder, type, link, magic,
+    # device major and minor; everything else stays zero.
+    for offset, data in ((0, name), (100, _field_octal(mode, 8)), (108, _field_octal(0, 8)),
+                         (116, _field_octal(0, 8)), (124, _field_octal(size, 12)),
+                         (136, _field_octal(mtime, 12)), (148, b" " * 8), (156, flag), (157, linkname),
+                         (257, b"ustar\x0000"), (329, _field_octal(0, 8)), (337, _field_octal(0, 8))):
+        block[offset:offset + len(data)] = data
     block[148:156] = b"%06o\0 " % sum(block)
     return bytes(block)

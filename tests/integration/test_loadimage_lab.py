@@ -1,8 +1,9 @@
 """git:load-image against the real Docker engine, through the gate, over SSH (issue 17 item 1).
 
 A user granted git:load-image on their own app (deploy-bot on `liweb`) pushes archives built to
-be read differently by different tar and JSON readers (tests/unit/tarcraft.py). The gate must
-refuse each one, and `docker image ls`/`inspect` in the engine must show that no other app's tag
+be read differently by different tar and JSON readers (tests/unit/tarcraft.py), and archives
+with a big member first, refused while `docker load` is already reading the gate's stream
+(at the name check at the end, or in the middle). The gate must refuse each one, and `docker image ls`/`inspect` in the engine must show that no other app's tag
 (`dokku/liother:v1`) and no base image (`li-lab/herokuish:latest`) moved. As a control, the same
 archives fed straight to `docker load` do move a tag: they are real attacks on this engine. A
 plain `docker save` of dokku/liweb:v1 still loads through the gate.
@@ -129,6 +130,40 @@ def test_crafted_archive_is_refused_and_moves_no_tag(converged, keys, images, na
     assert r.stderr.startswith(b"!     ") and r.stderr.count(b"\n") == 1, r.stderr
     assert listing() == before
     assert image_id(OTHER) == ids[OTHER] and image_id(BASE) == ids[BASE] and image_id(OWN) is None
+
+
+FILLER = 32 * 1024 * 1024  # far more than the gate's pipe holds: docker load is mid-stream
+
+
+def _streamed_then(image, tags, after=b""):
+    """A big member first (docker load reads it while the upload goes on), then ``after``, then
+    the image naming ``tags``."""
+    return (T.member("li-filler/blob", os.urandom(FILLER)) + after + image.members(tags) + T.EOF)
+
+
+STREAMED = {
+    # refused at the end, when the names are checked
+    "names-another-image": lambda image, victim: _streamed_then(image, [OWN, victim]),
+    # refused in the middle, right after the big member
+    "hard-link-mid-stream": lambda image, victim: _streamed_then(
+        image, [OWN], after=T.header("li-filler/link", flag=b"1", linkname="li-filler/blob")),
+}
+
+
+@pytest.mark.parametrize("name,victim", [(name, victim) for name in sorted(STREAMED) for victim in (OTHER, BASE)])
+def test_refusal_while_docker_load_reads_the_stream_moves_no_tag(converged, keys, images, name, victim):
+    """The gate streams to docker load as it reads; a refusal kills docker load before the
+    stream ends, and the names only ever come last."""
+    ids, unused, image = images
+    before = listing()
+    r = push(converged, keys, STREAMED[name](image, victim))
+    assert r.returncode == 77, (name, r.returncode, r.stdout, r.stderr)
+    assert r.stderr.startswith(b"!     ") and r.stderr.count(b"\n") == 1, r.stderr
+    assert listing() == before
+    assert image_id(OTHER) == ids[OTHER] and image_id(BASE) == ids[BASE] and image_id(OWN) is None
+    # No docker client (nor the stand-in) is left in the lab waiting for the rest.
+    left = kit.root(converged, "pgrep -a -x docker; pgrep -a -f 'dokku [g]it:load-image'; true").stdout
+    assert left.strip() == "", left
 
 
 @pytest.mark.parametrize("name", T.DOCKER_READS_OTHER)

@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -186,6 +187,24 @@ class World(object):
 
     def cleanup(self):
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def running(pid):
+    """Whether ``pid`` runs (a zombie or a reaped pid does not)."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            state = handle.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_gone(pid, seconds=10):
+    """Whether ``pid`` stopped running within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not running(pid)
 
 
 def expected_identity():

@@ -13,6 +13,8 @@ import io
 import json
 import os
 import subprocess
+import tarfile
+import time
 
 import pytest
 
@@ -537,12 +539,12 @@ def _spool_empty(w):
 def canonical(archive, app="web"):
     out = io.BytesIO()
     source = io.BytesIO(archive)
-    imagearchive.canonicalise(source.read, out.write, lambda offset, size: out.getvalue()[offset:offset + size],
-                              app)
-    return out.getvalue()
+    unused_names, tail = imagearchive.canonicalise(
+        source.read, out.write, lambda offset, size: out.getvalue()[offset:offset + size], app)
+    return out.getvalue() + tail
 
 
-def test_load_image_good_archive_reaches_target_as_the_checked_canonical_file(world):
+def test_load_image_good_archive_reaches_target_as_the_checked_canonical_stream(world):
     archive = docker_save(["dokku/web:v1", "dokku/web:latest"])
     before = world.audit_lines()
     result = world.run("alice", world.fp["alice"], "git:load-image web dokku/web:v1", stdin=archive)
@@ -552,8 +554,11 @@ def test_load_image_good_archive_reaches_target_as_the_checked_canonical_file(wo
     expected = canonical(archive)
     assert call["stdin_sha256"] == hashlib.sha256(expected).hexdigest()
     assert call["stdin_bytes"] == len(expected)
-    assert call["stdin_is_file"] is True
+    # The gate's pipe, read-only; never the spool file or the client's stream.
+    assert call["stdin_is_file"] is False and call["stdin_is_fifo"] is True
     assert call["stdin_accmode"] == os.O_RDONLY
+    with tarfile.open(fileobj=io.BytesIO(expected)) as handle:
+        assert handle.getnames()[-2:] == ["manifest.json", "repositories"]
     start, end = [json.loads(line) for line in world.audit_lines()[len(before):]]
     assert start["decision"] == "allow" and "upload started" in start["reason"]
     assert end["decision"] == "allow" and "image names: dokku/web:latest dokku/web:v1" in end["reason"]
@@ -618,6 +623,92 @@ def test_load_image_bad_archive_is_refused_and_nothing_loaded(world, name):
     start, record = [json.loads(line) for line in world.audit_lines()[len(before):]]
     assert start["decision"] == "allow" and "upload started" in start["reason"]
     assert record["decision"] == "deny" and record["reason"] == result.stderr[6:-1].decode()
+
+
+def _stream_dir(world):
+    """The stand-in reads stdin in a grandchild, as dokku's docker load does (recorder.py)."""
+    path = os.path.join(world.rec_dir, "stream")
+    os.mkdir(path)
+    os.chmod(path, 0o777)
+    world.settings["stream_dir"] = path
+    world.write_settings()
+    return path
+
+
+def _big_archive(tags, layer=4 * 1024 * 1024, extra=()):
+    """manifest.json first, then a layer bigger than the gate's pipe."""
+    manifest = [{"Config": "cfg.json", "RepoTags": list(tags), "Layers": ["l1/layer.tar"]}]
+    return _tar([("manifest.json", json.dumps(manifest).encode()), ("l1", None),
+                 ("l1/layer.tar", os.urandom(layer)), ("cfg.json", b"{}")] + list(extra))
+
+
+def test_load_image_streams_to_the_target_while_reading_and_sends_the_names_last(world):
+    stream_dir = _stream_dir(world)
+    archive = _big_archive(["dokku/web:v1"])
+    proc = subprocess.Popen(world.gate_argv("alice", world.fp["alice"]), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={"PATH": "/usr/bin:/bin", "SSH_CONNECTION": "192.0.2.7 50000 192.0.2.1 22",
+                                 "SSH_ORIGINAL_COMMAND": "git:load-image web dokku/web:v1"})
+    half = len(archive) // 2
+    proc.stdin.write(archive[:half])
+    proc.stdin.flush()
+    got = os.path.join(stream_dir, "stdin")
+    deadline = time.monotonic() + 20
+    while not (os.path.exists(got) and os.path.getsize(got) > 0) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # Half of the upload is still to come and the target already has canonical bytes.
+    assert os.path.getsize(got) > 0 and not os.path.exists(os.path.join(stream_dir, "eof"))
+    out, err = proc.communicate(archive[half:], timeout=60)
+    assert proc.returncode == 0, err
+    with open(got, "rb") as handle:
+        data = handle.read()
+    assert data == canonical(archive)
+    with tarfile.open(fileobj=io.BytesIO(data)) as handle:
+        assert handle.getnames() == ["l1", "l1/layer.tar", "cfg.json", "manifest.json"]
+    assert os.path.exists(os.path.join(stream_dir, "eof"))
+
+
+STREAM_REFUSALS = {
+    # refused at the end, when the names are checked: the layer was streamed already
+    "other-app-name": (lambda: _big_archive(["dokku/web:v1", "dokku/other-app:v1"]), "other than dokku/web"),
+    # refused in the middle: a hard link after the layer
+    "hard-link-after-the-layer": (lambda: _big_archive(["dokku/web:v1"], extra=[("l3", "=>l1/layer.tar")]),
+                                  "hard link"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STREAM_REFUSALS))
+def test_load_image_refused_mid_stream_kills_the_target_before_it_sees_an_end(world, name):
+    stream_dir = _stream_dir(world)
+    build, message = STREAM_REFUSALS[name]
+    archive = build()
+    before = world.audit_lines()
+    result = world.run("alice", world.fp["alice"], "git:load-image web dokku/web:v1", stdin=archive)
+    assert result.returncode == 77 and message.encode() in result.stderr, result.stderr
+    with open(os.path.join(stream_dir, "reader.pid")) as handle:
+        assert H.wait_gone(int(handle.read()))
+    time.sleep(0.2)
+    # The reader got the layer while the upload went on, never the manifest, never an end:
+    # it was killed blocked in read (no eof file), and the stand-in never returned to record.
+    with open(os.path.join(stream_dir, "stdin"), "rb") as handle:
+        data = handle.read()
+    assert len(data) > 2 * 1024 * 1024  # most of the layer (the rest may still sit in the pipe)
+    assert b"manifest.json" not in data and b"other-app" not in data and data[-1024:] != bytes(1024)
+    assert not os.path.exists(os.path.join(stream_dir, "eof"))
+    assert world.calls_made() == [] and _spool_empty(world)
+    start, record = [json.loads(line) for line in world.audit_lines()[len(before):]]
+    assert start["decision"] == "allow" and record["decision"] == "deny"
+
+
+def test_load_image_target_that_stops_reading_ends_the_upload_with_its_code(world):
+    with open(world.dokku, "w") as handle:
+        handle.write("#!/bin/sh\necho 'dokku: no such app' >&2\nexit 3\n")
+    result = world.run("alice", world.fp["alice"], "git:load-image web dokku/web:v1",
+                       stdin=_big_archive(["dokku/web:v1"]))
+    assert result.returncode == 3 and result.stderr == b"dokku: no such app\n"
+    assert _spool_empty(world)
+    record = world.audit_records()[-1]
+    assert record["decision"] == "error" and "stopped reading the image" in record["reason"]
 
 
 def test_load_image_size_cap(world):

@@ -23,8 +23,9 @@ def run(archive, app="web", chunk=None):
     def read(limit):
         return source.read(min(limit, chunk) if chunk else limit)
 
-    names = imagearchive.canonicalise(read, out.write,
-                                      lambda offset, size: out.getvalue()[offset:offset + size], app)
+    names, tail = imagearchive.canonicalise(read, out.write,
+                                            lambda offset, size: out.getvalue()[offset:offset + size], app)
+    out.write(tail)
     return names, out.getvalue()
 
 
@@ -248,6 +249,58 @@ def test_canonical_output_is_plain_ustar_and_carries_exactly_the_parsed_members(
     assert tarcanon.compression(out[:16]) is None
 
 
+def _streamed(archive, app="web"):
+    """What ``canonicalise`` writes as it reads (before any name check) and what it returns."""
+    out = io.BytesIO()
+    result = imagearchive.canonicalise(io.BytesIO(archive).read, out.write,
+                                       lambda offset, size: out.getvalue()[offset:offset + size], app)
+    return out.getvalue(), result
+
+
+HELD = ("manifest.json", "repositories", "index.json", "oci-layout")
+
+
+def test_members_that_name_images_are_held_back_and_written_last():
+    index = {"schemaVersion": 2, "manifests": [{"annotations": {"io.containerd.image.name": "dokku/web:v1"}}]}
+    archive = (T.member("oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+               + T.member("index.json", json.dumps(index).encode())
+               + T.docker_save(["dokku/web:v1"]))
+    streamed, (names, tail) = _streamed(archive)
+    assert names == ["dokku/web:v1"]
+    assert not any(name in HELD for name in members(streamed + T.EOF))
+    assert streamed[-1024:] != T.EOF  # no end-of-archive before the names were checked
+    whole = streamed + tail
+    assert whole.endswith(T.EOF)
+    with tarfile.open(fileobj=io.BytesIO(whole), mode="r:") as handle:
+        order = handle.getnames()
+    assert order[-4:] == ["oci-layout", "index.json", "manifest.json", "repositories"]  # as they came
+    assert members(whole) == members(archive)
+
+
+@pytest.mark.parametrize("name", sorted(T.CRAFTED))
+def test_a_refused_archive_wrote_no_name_and_no_end(name):
+    archive = T.CRAFTED[name](T.FAKE, "dokku/web:v1", "dokku/other-app:v1")
+    out = io.BytesIO()
+    with pytest.raises(Refused):
+        imagearchive.canonicalise(io.BytesIO(archive).read, out.write,
+                                  lambda offset, size: out.getvalue()[offset:offset + size], "web")
+    written = out.getvalue()
+    assert b"other-app" not in written and b"RepoTags" not in written
+    assert written[-1024:] != T.EOF
+    if written:
+        assert not any(member in HELD for member in members(written + T.EOF))
+
+
+def test_another_apps_name_is_refused_after_the_layers_were_written_but_before_the_names():
+    streamed = []
+    with pytest.raises(Refused, match="other than dokku/web"):
+        imagearchive.canonicalise(io.BytesIO(T.docker_save(["dokku/web:v1", "dokku/other-app:v1"])).read,
+                                  streamed.append, lambda offset, size: b"", "web")
+    written = b"".join(streamed)
+    assert "l1/layer.tar" in members(written + T.EOF)
+    assert b"other-app" not in written and written[-1024:] != T.EOF
+
+
 def test_canonical_output_of_long_names_and_links_reads_back_the_same():
     target_dir = "t" * 110
     archive = T.docker_save(["dokku/web:v1"], extra=(
@@ -311,6 +364,45 @@ def test_nested_index_in_the_archive_is_checked_too():
     index["manifests"][0]["digest"] = "sha256:" + digest2
     extra = T.directory("blobs") + T.directory("blobs/sha256") + T.member("blobs/sha256/" + digest2, clean)
     assert run(T.docker_save(["dokku/web:v1"], index=index, extra=extra))[0] == ["dokku/web:v1"]
+
+
+def _moving(archive, app="web"):
+    """canonicalise with a ``move`` that passes content on unread (as the gate's splice does)
+    and leaves a hole in what ``pread`` sees; (result, output, bytes moved)."""
+    out = bytearray()
+    source = io.BytesIO(archive)
+    moved = []
+
+    def move(limit):
+        data = source.read(min(limit, 3000))
+        out.extend(data)
+        moved.append(len(data))
+        return len(data)
+
+    def pread(offset, size):
+        return bytes(out[offset:offset + size])
+
+    result = imagearchive.canonicalise(source.read, out.extend, pread, app, move)
+    return result, bytes(out), sum(moved)
+
+
+def test_content_moved_unread_gives_the_same_archive_but_nested_blobs_are_read():
+    nested = json.dumps({"schemaVersion": 2, "manifests": [
+        {"annotations": {"io.containerd.image.name": "dokku/other-app:v1"}}]}).encode()
+    import hashlib
+    digest = hashlib.sha256(nested).hexdigest()
+    index = {"manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + digest,
+                            "annotations": {"io.containerd.image.name": "dokku/web:v1"}}]}
+    extra = T.directory("blobs") + T.directory("blobs/sha256") + T.member("blobs/sha256/" + digest, nested)
+    with pytest.raises(Refused, match="other than"):
+        _moving(T.docker_save(["dokku/web:v1"], index=index, extra=extra))
+    big = T.member("l2/layer.tar", bytes(range(256)) * 100)
+    (names, tail), out, moved = _moving(T.docker_save(["dokku/web:v1"], extra=big))
+    assert names == ["dokku/web:v1"]
+    assert out + tail == run(T.docker_save(["dokku/web:v1"], extra=big))[1]
+    assert moved == 25600 + len(T.layer()) + len(b'{}') + len(b"1.0") + len(T.FAKE.entries[-1][2])
+    with pytest.raises(Refused, match="truncated"):
+        _moving(T.docker_save(["dokku/web:v1"], extra=big)[:5000])
 
 
 @pytest.mark.parametrize("manifest,match", [

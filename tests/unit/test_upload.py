@@ -189,6 +189,112 @@ def test_a_full_device_is_a_refusal_not_a_crash(spool):
     os.close(fd)
 
 
+# -- the loader's pipe ---------------------------------------------------------------------------
+
+def test_what_is_written_goes_to_the_spool_and_the_loaders_pipe(spool):
+    stream, unused, unused_w = make_upload(spool, config(), data=b"")
+    read_fd, write_fd = os.pipe()
+    stream.start()
+    stream.attach(write_fd)
+    stream.write(b"canonical bytes")
+    assert os.read(read_fd, 100) == b"canonical bytes" == stream.pread(0, 100)
+    os.close(read_fd)
+    with pytest.raises(upload.LoaderGone):
+        stream.write(b"more")
+    os.close(write_fd)
+
+
+def test_a_loader_that_stops_reading_cannot_hold_the_upload_past_its_timeout(spool):
+    stream, unused, unused_w = make_upload(spool, config(upload_timeout=1))
+    read_fd, write_fd = os.pipe()
+    stream.start()
+    stream.attach(write_fd)
+    started = time.monotonic()
+    with pytest.raises(Denied, match="longer than 1 seconds .* while docker load read it"):
+        stream.write(b"x" * (4 * MiB))  # more than any pipe holds; nobody reads
+    assert 0.5 <= time.monotonic() - started < 5
+    os.close(read_fd)
+    os.close(write_fd)
+
+
+def test_move_splices_content_into_the_pipe_and_counts_it_as_a_hole_in_the_spool(spool):
+    stream, unused, write_fd = make_upload(spool, config(max_user_spool_bytes=12 * MiB), close=False)
+    stream.start()
+    assert stream.move(100) is None  # no loader attached: nothing moved
+    read_fd, tee = os.pipe()
+    stream.attach(tee)
+    stream.write(b"header")
+    os.write(write_fd, b"content!")
+    assert stream.move(100) == 8 and os.read(read_fd, 100) == b"headercontent!"
+    stream.write(b"next")
+    info = os.fstat(stream.fd)
+    assert info.st_size == 18 and stream.pread(0, 18) == b"header" + bytes(8) + b"next"
+    assert stream.received == 8
+    # The caps count moved bytes like written ones (the spool file's size grows with them).
+    chunk = b"m" * 60000  # less than a pipe holds
+    with pytest.raises(Denied, match="max_user_spool_bytes"):
+        for unused in range(400):  # 24 MB
+            os.write(write_fd, chunk)
+            assert stream.move(len(chunk)) == len(chunk)
+            assert len(os.read(read_fd, len(chunk))) == len(chunk)
+    assert 8 * MiB <= stream.received <= 12 * MiB and os.fstat(stream.fd).st_size > 8 * MiB
+    assert os.fstat(stream.fd).st_blocks * 512 < MiB  # a hole: the bytes went to the loader only
+    os.close(write_fd)
+    os.close(read_fd)
+    os.close(tee)
+
+
+def test_move_at_the_end_of_stdin_is_zero_and_a_closed_loader_is_gone(spool):
+    stream, unused, write_fd = make_upload(spool, config(), close=False)
+    stream.start()
+    read_fd, tee = os.pipe()
+    stream.attach(tee)
+    os.close(write_fd)
+    assert stream.move(3) == 0
+    stream, unused, write_fd = make_upload(spool, config(), close=False)
+    stream.start()
+    stream.attach(tee)
+    os.write(write_fd, b"abc")
+    os.close(read_fd)
+    with pytest.raises(upload.LoaderGone):
+        stream.move(3)
+    os.close(write_fd)
+    os.close(tee)
+
+
+def test_kill_takes_the_loaders_whole_group_down_before_its_pipe_closes(tmp_path):
+    # The loader starts a reader of its own (as dokku starts docker load) that would write a
+    # file on seeing the end of its stdin: after kill() it never does.
+    eof, pid_file = tmp_path / "eof", tmp_path / "pid"
+    script = ("import os, sys\n"
+              "if os.fork() == 0:\n"
+              "    open(sys.argv[1], 'w').write('%d' % os.getpid())\n"
+              "    while os.read(0, 65536):\n"
+              "        pass\n"
+              "    open(sys.argv[2], 'w').close()\n"
+              "os.wait()\n")
+    loader = upload.Loader(["/usr/bin/python3", "-c", script, str(pid_file), str(eof)], {}, lambda: None)
+    os.write(loader.pipe, b"x" * 1000)
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    reader = int(pid_file.read_text())
+    assert os.getpgid(reader) == loader.process.pid != os.getpgid(0)
+    loader.kill()
+    assert loader.pipe is None and loader.process.returncode == -9
+    assert H.wait_gone(reader)
+    time.sleep(0.2)
+    assert not eof.exists()
+
+
+def test_wait_closes_the_pipe_and_returns_the_loaders_code(tmp_path):
+    loader = upload.Loader(["/bin/sh", "-c", "cat > %s; exit 3" % (tmp_path / "got")], {"PATH": "/usr/bin:/bin"},
+                           lambda: None)
+    os.write(loader.pipe, b"all of it")
+    assert loader.wait() == 3
+    assert (tmp_path / "got").read_bytes() == b"all of it"
+
+
 # -- the config ----------------------------------------------------------------------------------
 
 def test_config_keys_and_defaults():
@@ -301,28 +407,37 @@ def test_idle_upload_through_the_gate_is_refused_and_leaves_nothing(world):
 
 def _mount_tmpfs(path, size):
     os.makedirs(path, exist_ok=True)
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0700" % size, "tmpfs", path],
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0755" % size, "tmpfs", path],
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
         pytest.fail("cannot mount a tmpfs for the spool test: %s" % result.stderr.strip())
 
 
 def test_a_small_spool_file_system_never_fills_and_the_audit_log_stays_writable(world):
+    """The spool shares a small file system with what the loader writes (as /var/lib/docker
+    would): the upload is refused before the reserve is eaten, the audit log stays writable."""
     if os.geteuid() != 0:
         pytest.fail("this test mounts a small tmpfs as the spool: run the unit tests as root")
-    _mount_tmpfs(world.spool_dir, 8 * MiB)
+    shared = os.path.join(world.root, "fs")
+    _mount_tmpfs(shared, 8 * MiB)
     try:
-        world.write_config(spool_reserve_bytes=str(3 * MiB))
+        loader_dir = os.path.join(shared, "docker")
+        os.mkdir(loader_dir)
+        os.chmod(loader_dir, 0o777)
+        world.settings["stream_dir"] = loader_dir
+        world.write_settings()
+        world.write_config(spool_dir=os.path.join(shared, "spool"), spool_reserve_bytes=str(3 * MiB))
         archive = T.docker_save(["dokku/web:v1"], extra=T.member("pad", b"p" * (6 * MiB)))
         result = world.run("alice", world.fp["alice"], "git:load-image web dokku/web:v1", stdin=archive)
         assert result.returncode == 77 and b"spool_reserve_bytes" in result.stderr, result.stderr
-        vfs = os.statvfs(world.spool_dir)
-        assert vfs.f_bavail * vfs.f_frsize >= 3 * MiB and os.listdir(world.spool_dir) == []
+        assert os.listdir(os.path.join(shared, "spool")) == []
+        assert not os.path.exists(os.path.join(loader_dir, "eof"))  # the loader got no end
         records = world.audit_records()
         assert [r["decision"] for r in records[-2:]] == ["allow", "deny"]
+        os.unlink(os.path.join(loader_dir, "stdin"))  # as Docker drops a broken load's files
         small = T.docker_save(["dokku/web:v1"])
         assert world.run("alice", world.fp["alice"], "git:load-image web dokku/web:v1", stdin=small).returncode == 0
         assert world.run("bob", world.fp["bob"], "config:show web").returncode == 0
     finally:
-        subprocess.run(["umount", world.spool_dir], check=False)
+        subprocess.run(["umount", shared], check=False)
     assert json.loads(world.audit_lines()[-1])["command"] == "config:show web"

@@ -11,7 +11,11 @@ line, and the settings into a temporary directory):
      "repos": "/path/repos",           bare git repositories, one per app (APP.git)
      "apps": ["web", "api"],           what apps:list prints
      "services": {"postgres": ["db"]}, what <type>:list prints
-     "fail": ["apps:create"]}          commands that exit 1
+     "fail": ["apps:create"],          commands that exit 1
+     "stream_dir": "/path/stream"}     optional: a grandchild reads stdin (as docker load does
+                                       under dokku), copies it to stream_dir/stdin as it comes,
+                                       writes its pid to stream_dir/reader.pid and, only at EOF,
+                                       stream_dir/eof
 
 ``git-receive-pack 'APP'`` / ``git-upload-pack 'APP'`` exec the real git on repos/APP.git; any
 other call reads stdin to its end and records its size and SHA-256.
@@ -52,6 +56,7 @@ def record(extra):
     try:
         import stat
         entry["stdin_is_file"] = stat.S_ISREG(os.fstat(0).st_mode)
+        entry["stdin_is_fifo"] = stat.S_ISFIFO(os.fstat(0).st_mode)
         import fcntl
         entry["stdin_accmode"] = fcntl.fcntl(0, fcntl.F_GETFL) & os.O_ACCMODE
     except OSError:
@@ -61,6 +66,14 @@ def record(extra):
     fd = os.open(SETTINGS["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
         os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def write_file(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
     finally:
         os.close(fd)
 
@@ -77,12 +90,30 @@ def main():
         os.execv(git, [git, command[4:], repo])
     digest = hashlib.sha256()
     size = 0
-    while True:
+    stream_dir = SETTINGS.get("stream_dir")
+    reader = os.fork() if stream_dir else 0
+    if reader:
+        os.close(0)
+        os.waitpid(reader, 0)
+        with open(os.path.join(stream_dir, "stdin"), "rb") as handle:
+            data = handle.read()
+        digest.update(data)
+        size = len(data)
+    out = None
+    if stream_dir and not reader:
+        write_file(os.path.join(stream_dir, "reader.pid"), b"%d" % os.getpid())
+        out = os.open(os.path.join(stream_dir, "stdin"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    while not reader:
         chunk = os.read(0, 1 << 20)
         if not chunk:
             break
+        if out is not None:
+            os.write(out, chunk)
         digest.update(chunk)
         size += len(chunk)
+    if stream_dir and not reader:
+        write_file(os.path.join(stream_dir, "eof"), b"%d" % size)
+        os._exit(0)
     record({"stdin_sha256": digest.hexdigest(), "stdin_bytes": size, "program": program})
     if command in SETTINGS.get("fail", ()):
         sys.stderr.write("recorder: %s fails on purpose\n" % command)
