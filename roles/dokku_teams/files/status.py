@@ -14,11 +14,12 @@ setting makes the phase run again; an untouched host is not touched at all.
 # Run on the host as `python3 -I -S -c SOURCE REQUEST` (tasks/status.yml): REQUEST is one JSON
 # object, the answer one JSON object on stdout. Standard library only.
 #
-# REQUEST: stamp (path of the stamp, root's, 0600; one root does not own or that group or
+# REQUEST: stamp (path of the stamp, 0600; one this user does not own or that group or
 # others may write is ignored), key (the controller's hash of the collection's files and the
 # role's settings), phases (name to things: /PATH type, content hash, mode, owner; meta:/PATH
 # the same without content; tree:/DIR its files' names and fingerprints; user:NAME passwd and
-# shadow entries and groups; pkg:NAME dpkg's status and version), files (paths whose
+# shadow entries and groups; pkg:NAME dpkg's status and version; value:TEXT the text itself,
+# for what the controller declares), files (paths whose
 # "SHA1 MODE UID GID" to return), listing (a directory whose *.py files not among files are
 # returned as extra), accounts (names whose passwd entry to return), read (text files to
 # return), run (name to argv of a read-only command; one whose program is missing is left out),
@@ -118,6 +119,8 @@ def fingerprint(things, packages):
             out.append(user_print(rest))
         elif kind == "pkg":
             out.append(packages.get(rest))
+        elif kind == "value":
+            out.append(rest)
         else:
             raise ValueError("unknown kind of thing %s" % thing)
         out[-1] = "%s %s" % (thing, out[-1])
@@ -132,7 +135,7 @@ def read_stamp(path):
         return {}
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
             return {}
         with os.fdopen(os.dup(fd), "rb") as handle:
             doc = json.loads(handle.read(1 << 20).decode("utf-8"))
