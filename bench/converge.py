@@ -137,7 +137,7 @@ def report(users, teams, pings, first, again):
 
 
 def main():
-    parser = argparse.ArgumentParser(prog="bench/converge", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="bench/converge", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("users", nargs="?", type=int, default=1000)
     parser.add_argument("teams", nargs="?", type=int, default=200)
     parser.add_argument("--lab", default="converge")
@@ -153,10 +153,10 @@ def main():
     try:
         env, site, ping = setup(work, lab("inventory", "--name", args.lab), args.users, args.teams)
         Play(ping, env).check("warm-up ping play")
-        pings = [Play(ping, env).check("ping play").seconds for _ in range(3)]
+        pings = [Play(ping, env).check("ping play").seconds for number in range(3)]
         first = Play(site, env).check("first run")
         again = Play(site, env).check("no-change run", changed=0)
-        pings += [Play(ping, env).check("ping play").seconds for _ in range(2)]
+        pings += [Play(ping, env).check("ping play").seconds for number in range(2)]
         return report(args.users, args.teams, pings, first, again)
     finally:
         for name in os.listdir(os.path.join(work, "cp")) if os.path.isdir(os.path.join(work, "cp")) else ():

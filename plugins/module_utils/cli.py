@@ -50,9 +50,8 @@ Policy:
   import FILE|-             replace the policy with a document
   export                    print the policy document
   init                      create an empty state
-  recover [--format json]   repair the owner and mode of a valid state; set an unreadable one
-                            aside and start empty (site.yml then rebuilds users and teams);
-                            (json: outcome usable|repaired|rebuilt, reason, was, kept)
+  recover [--format json]   repair a valid state's owner and mode, or set an unreadable one aside
+                            and start empty (site.yml rebuilds it); json: outcome, reason, kept
 Deploy guard:
   app:trust APP             stop checking APP's deploys (audited)
   app:untrust APP           check them again (audited)
