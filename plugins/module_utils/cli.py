@@ -51,8 +51,8 @@ Policy:
   import FILE|-             replace the policy with a document
   export                    print the policy document
   init                      create an empty state
-  recover                   repair the owner and mode of a valid state; set an unreadable one
-                            aside and start empty (site.yml then rebuilds users and teams)
+  recover [--format json]   repair a valid state's owner and mode, or set an unreadable one aside
+                            and start empty (site.yml rebuilds it); json: outcome, reason, kept
 Deploy guard:
   app:trust APP             stop checking APP's deploys (audited)
   app:untrust APP           check them again (audited)
@@ -343,21 +343,42 @@ def _repair_file(path):
 def cmd_recover(ctx, args):
     """Repair a state whose only fault is its owner or mode; set aside one that cannot be read
     and start an empty one (the role then rebuilds users and teams from inventory). A usable
-    state is left alone (and resealed if needed)."""
-    import time
+    state is left alone (and resealed if needed). ``--format json``: one object, the outcome
+    (``usable``, ``repaired`` or ``rebuilt``), the reason and where the old file was kept."""
+    opts = Options(args, valued=("--format",))
+    as_json = opts.json()
     from .store import Store
-    Options(args)
-    store = Store(ctx["state_dir"])
-    reason = ""
+    outcome = _recover(Store(ctx["state_dir"]))
+    if as_json:
+        _out(json.dumps(outcome, sort_keys=True) + "\n")
+    elif outcome["outcome"] == "usable":
+        _out("-----> The state is usable: nothing to recover\n")
+    elif outcome["outcome"] == "repaired":
+        _out("-----> Repaired the state's owner and mode (it had %s; now uid %d, mode 0600): %s\n"
+             % (outcome["was"], os.geteuid(), outcome["reason"]))
+    else:
+        _out("-----> Rebuilt an empty state: %s\n" % outcome["reason"])
+        if outcome["kept"]:
+            _out("       The unusable file is kept as %s; once fixed by hand, bring it back with\n"
+                 "       dokku-teams import %s\n" % (outcome["kept"], outcome["kept"]))
+        _out("       Users and teams come back from inventory; teams made over SSH (dokku@app--APP) and\n"
+             "       members owners added to teams whose inventory entry omits members do not.\n")
+    return 0
+
+
+def _recover(store):
+    """What ``recover`` did: ``{"outcome", "reason", "was", "kept"}``."""
+    import time
+    import stat
+    done = {"outcome": "usable", "reason": None, "was": None, "kept": None}
     try:
         store.load()
     except StateError as error:
-        reason = error.message
+        done["reason"] = error.message
     else:
         with store.transaction():
             pass    # reseals and repairs views if a writer was interrupted
-        _out("-----> The state is usable: nothing to recover\n")
-        return 0
+        return done
     directory = store.state_dir
     from .fsutil import DIRECTORY, check_trusted
     try:
@@ -371,8 +392,8 @@ def cmd_recover(ctx, args):
         os.chmod(views, 0o700)      # its files are rewritten from the new state by init
     # A valid policy in a file with the wrong mode or owner (0660 after a copy, say) is
     # repaired, never thrown away: setting it aside would refuse every key.
-    was = _repair_file(store.state_path)
-    if was is not None:
+    done["was"] = _repair_file(store.state_path)
+    if done["was"] is not None:
         try:
             store.load()
         except StateError:
@@ -380,20 +401,14 @@ def cmd_recover(ctx, args):
         else:
             with store.transaction():
                 pass    # reseals it: the seal vouches for the file as it is now
-            _out("-----> Repaired the state's owner and mode (it had %s; now uid %d, mode 0600): %s\n" % (was, os.geteuid(), reason))
-            return 0
-    kept = None
+            done["outcome"] = "repaired"
+            return done
     if os.path.lexists(store.state_path):
-        kept = "%s.broken-%s" % (store.state_path, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
-        os.rename(store.state_path, kept)   # rename moves a symlink itself, never its target
+        done["kept"] = "%s.broken-%s" % (store.state_path, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+        os.rename(store.state_path, done["kept"])   # rename moves a symlink itself, never its target
     store.init()
-    _out("-----> Rebuilt an empty state: %s\n" % reason)
-    if kept:
-        _out("       The unusable file is kept as %s; once fixed by hand, bring it back with\n"
-             "       dokku-teams import %s\n" % (kept, kept))
-    _out("       Users and teams come back from inventory; teams made over SSH (dokku@app--APP) and\n"
-         "       members owners added to teams whose inventory entry omits members do not.\n")
-    return 0
+    done["outcome"] = "rebuilt"
+    return done
 
 
 def cmd_import(ctx, args):

@@ -14,6 +14,7 @@ the modules only (never on the gate's path).
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 
@@ -21,40 +22,43 @@ from . import commands
 from .names import is_app_team
 
 
+@functools.lru_cache(maxsize=1)
 def known_commands():
     names = set(commands.core_commands()) | set(commands.PSEUDO)
     names.update("%s:%s" % (kind, verb) for kind in commands.DATASTORE_TYPES for verb in commands.datastore_verbs())
-    return names
+    return frozenset(names)
 
 
 def _glob(pattern):
     return re.compile("".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", pattern)) + r"\Z")
 
 
+# Hundreds of teams grant the same few commands: each grant is judged once per run, not once
+# per team (matching a glob against every known command is what costs).
+@functools.lru_cache(maxsize=4096)
+def _command_problem(command):
+    """What is wrong with one granted command, or ``None``."""
+    known = known_commands()
+    if "*" not in command:
+        if command not in known and commands.lookup(command) is None:
+            close = difflib.get_close_matches(command, sorted(known), n=1)
+            return ("the gate knows no command %s%s; the grant never matches"
+                    % (command, " (did you mean %s?)" % close[0] if close else ""))
+        return None
+    match = _glob(command).match
+    matching = [name for name in known if match(name)]
+    if not matching:
+        return "the glob %s matches no command the gate knows; the grant never matches" % command
+    skipped = sorted(name for name in matching if commands.is_host_escape(name))
+    if skipped and command != "*":
+        return ("the glob %s does not grant the host-escape commands %s (they are granted only"
+                " by their literal name)" % (command, ", ".join(skipped)))
+    return None
+
+
 def command_warnings(team, granted):
-    out = []
-    known = None
-    for command in granted:
-        if command.startswith("teams:"):
-            continue
-        if known is None:
-            known = known_commands()
-        if "*" not in command:
-            if command not in known and commands.lookup(command) is None:
-                close = difflib.get_close_matches(command, sorted(known), n=1)
-                out.append("team %s: the gate knows no command %s%s; the grant never matches"
-                           % (team, command, " (did you mean %s?)" % close[0] if close else ""))
-            continue
-        matching = [name for name in known if _glob(command).match(name)]
-        if not matching:
-            out.append("team %s: the glob %s matches no command the gate knows; the grant never matches"
-                       % (team, command))
-            continue
-        skipped = sorted(name for name in matching if commands.is_host_escape(name))
-        if skipped and command != "*":
-            out.append("team %s: the glob %s does not grant the host-escape commands %s (they are granted only"
-                       " by their literal name)" % (team, command, ", ".join(skipped)))
-    return out
+    problems = (_command_problem(command) for command in granted if not command.startswith("teams:"))
+    return ["team %s: %s" % (team, problem) for problem in problems if problem]
 
 
 def host_apps(dokku_root):

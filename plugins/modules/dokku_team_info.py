@@ -224,7 +224,7 @@ exit_code:
 
 from ansible_collections.dokku_ci.teams.plugins.module_utils import state as statelib
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import Context, new_module, run
-from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import EX_STATE, Invalid, StateError
+from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid
 from ansible_collections.dokku_ci.teams.plugins.module_utils.names import check_user
 
 

@@ -252,6 +252,8 @@ def test_recover_leaves_a_usable_state_alone(policy):
     result = run(policy, "recover")
     assert result.returncode == 0 and "nothing to recover" in result.stdout
     assert export(policy) == before
+    result = run(policy, "recover", "--format", "json")
+    assert json.loads(result.stdout) == {"outcome": "usable", "reason": None, "was": None, "kept": None}
 
 
 def test_recover_reseals_a_valid_state_copied_back(policy, tmp_path):
@@ -279,12 +281,17 @@ def test_recover_sets_an_unusable_state_aside_and_starts_empty(policy, tmp_path,
     else:
         os.chmod(state_file, 0o620)
     assert run(policy, "check", "--user", "alice", "--", "version").returncode == 75
-    result = run(policy, "recover")
+    # the role reads the JSON outcome; people read the lines
+    result = run(policy, "recover", *(["--format", "json"] if breakage == "symlink" else []))
     assert result.returncode == 0, result.stderr
-    assert "Rebuilt an empty state" in result.stdout
     kept = [name for name in os.listdir(policy) if name.startswith("state.json.broken-")]
     assert len(kept) == 1
-    assert "dokku-teams import %s" % (policy / kept[0]) in result.stdout
+    if breakage == "symlink":
+        outcome = json.loads(result.stdout)
+        assert outcome["outcome"] == "rebuilt" and outcome["kept"] == str(policy / kept[0]) and outcome["reason"]
+    else:
+        assert "Rebuilt an empty state" in result.stdout
+        assert "dokku-teams import %s" % (policy / kept[0]) in result.stdout
     assert outside.read_text() == "keep me"          # a link is moved, never followed
     assert run(policy, "doctor").returncode == 0
     assert export(policy)["users"] == {}
@@ -362,6 +369,7 @@ def test_recover_repairs_the_mode_of_a_valid_state_and_doctor_names_the_fix(poli
     result = run(policy, "recover")
     assert result.returncode == 0, result.stderr
     assert "Repaired the state's owner and mode (it had uid %d, mode %04o" % (os.geteuid(), mode) in result.stdout
+    assert json.loads(run(policy, "recover", "--format", "json").stdout)["outcome"] == "usable"
     assert not [name for name in os.listdir(policy) if name.startswith("state.json.broken-")]
     assert os.stat(policy / "state.json").st_mode & 0o777 == 0o600
     assert run(policy, "doctor").returncode == 0
