@@ -18,6 +18,9 @@ import labctl  # noqa: E402
 EXAMPLE_VARS = os.path.join(REPO, "examples", "inventory", "group_vars", "dokku.yml")
 CALLS = "/var/log/dokku-standin/calls.jsonl"
 DENIED = 77
+# site.yml's policy tasks alone (the users and teams, and authorized_keys with them): for the
+# runs that change or put back what inventory declares, on a host the whole role converged.
+POLICY_ONLY = ("--tags", "dokku_teams_policy")
 
 
 def own_lab(name, index, what, existing=None):
