@@ -6,8 +6,8 @@ nginx-vhosts / scheduler-docker-local, which record each template that reached r
 
 Needs root (the lab) and the lab's Docker engine for the image deploys. Never skips.
 
-Environment: DOKKU_TEAMS_ROLE_LAB=NAME uses a lab already up; otherwise lab `dgtest` at index 61
-is started and stopped.
+Runs on the session's shared host (conftest.py), converged with the example inventory, after
+test_role.py and test_role_safety.py; the apps web and other are made here if missing.
 """
 import hashlib
 import io
@@ -26,35 +26,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "unit"))
 import tarcraft  # noqa: E402
-from test_role import (ansible_env, as_user, collection, converged, inventory, keys, labctl,  # noqa: E402,F401  # pylint: disable=unused-import
-                       root, work)
+from labhost import as_user, labctl, root  # noqa: E402
 
-LAB_NAME = os.environ.get("DOKKU_TEAMS_ROLE_LAB") or "dgtest"
-LAB_INDEX = 61
 RENDERED = "/var/log/dokku-standin/rendered.jsonl"
 PWN = '{{ sh "touch /tmp/pwned" }}\n'
 TAG = "dg-" + uuid.uuid4().hex[:8]
-
-
-@pytest.fixture(scope="module")
-def lab():
-    if os.geteuid() != 0:
-        pytest.fail("the deploy guard's lab tests need root")
-    existing = os.environ.get("DOKKU_TEAMS_ROLE_LAB")
-    if existing:
-        try:
-            yield labctl.get(existing)
-        except labctl.LabError as e:
-            pytest.fail("DOKKU_TEAMS_ROLE_LAB=%s: %s" % (existing, e))
-        return
-    if labctl.load_state(LAB_NAME) is not None:
-        labctl.down(LAB_NAME)
-    try:
-        lab = labctl.up(LAB_NAME, LAB_INDEX)
-    except labctl.LabError as e:
-        pytest.fail("the lab could not be built or started: %s" % e)
-    yield lab
-    labctl.down(LAB_NAME)
 
 
 def rendered(lab):

@@ -11,41 +11,19 @@ Needs root. Never skips. Lab `du0` at index 100 unless DOKKU_TEAMS_DU_LAB names 
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from test_role import ansible_env, collection, keys, playbook, root, work  # noqa: E402,F401  # pylint: disable=unused-import
-import labctl  # noqa: E402  (test_role put tests/lab on the path)
-
-LAB_NAME = os.environ.get("DOKKU_TEAMS_DU_LAB") or "du0"
-LAB_INDEX = 100
-REPO = os.path.dirname(os.path.dirname(HERE))
-EXAMPLE_VARS = os.path.join(REPO, "examples", "inventory", "group_vars", "dokku.yml")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labhost import inventory_dir, labctl, own_lab, playbook, root  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def lab():
-    if os.geteuid() != 0:
-        pytest.fail("the dokku@ tests need root (the lab cannot be started otherwise)")
-    if os.environ.get("DOKKU_TEAMS_DU_LAB"):
-        try:
-            yield labctl.get(LAB_NAME)
-        except labctl.LabError as e:
-            pytest.fail("DOKKU_TEAMS_DU_LAB=%s: %s" % (LAB_NAME, e))
-        return
-    if labctl.load_state(LAB_NAME) is not None:
-        labctl.down(LAB_NAME)
-    try:
-        lab = labctl.up(LAB_NAME, LAB_INDEX)
-    except labctl.LabError as e:
-        pytest.fail("the lab could not be built or started: %s" % e)
-    yield lab
-    labctl.down(LAB_NAME)
+    """A lab of its own: enabling adopts the ssh-keys users only the first time the role runs."""
+    yield from own_lab("du0", 100, "the dokku@ tests", existing=os.environ.get("DOKKU_TEAMS_DU_LAB"))
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +40,7 @@ def host(lab, work, keys, legacy_key, ansible_env):
     root(lab, "dokku apps:create web && dokku apps:create secret")
     with open(str(legacy_key) + ".pub") as f:
         root(lab, "dokku ssh-keys:add legacy", input=f.read())
-    inventory = work / "du-inventory"
-    (inventory / "group_vars").mkdir(parents=True)
-    shutil.copyfile(lab.inventory, inventory / "hosts.ini")
-    shutil.copyfile(EXAMPLE_VARS, inventory / "group_vars" / "dokku.yml")
+    inventory = inventory_dir(lab, work / "du-inventory")
     r = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_dokku_ssh_keys": True})
     assert r.rc == 0 and r.failed == 0, str(r)
     again = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_dokku_ssh_keys": True})

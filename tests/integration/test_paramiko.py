@@ -8,23 +8,16 @@ Needs root (the lab). Never skips: a lab that cannot start is a failure. Runs it
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
-import labctl  # noqa: E402
-import test_role  # noqa: E402
-
-work, keys = test_role.work, test_role.keys  # the same fixtures: a work dir, the example keys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labhost import HERE, REPO, inventory_dir, labctl, own_lab  # noqa: E402
 
 LAB_NAME, LAB_INDEX = "veparamiko", 90
-EXAMPLE_VARS = os.path.join(REPO, "examples", "inventory", "group_vars", "dokku.yml")
 NO_SSH = "#!/bin/sh\necho \"$0 $*\" >> \"%s\"\necho 'no OpenSSH client on this controller' >&2\nexit 255\n"
 
 POLICY_PLAY = """
@@ -66,29 +59,17 @@ POLICY_PLAY = """
 
 @pytest.fixture(scope="module")
 def lab():
-    if os.geteuid() != 0:
-        pytest.fail("the paramiko tests need root (the lab cannot be started otherwise)")
-    try:
-        if labctl.load_state(LAB_NAME) is not None:  # a leftover from an interrupted run
-            labctl.down(LAB_NAME)
-        started = labctl.up(LAB_NAME, LAB_INDEX)
-    except labctl.LabError as e:
-        pytest.fail("lab %s could not be built or started: %s" % (LAB_NAME, e))
-    yield started
-    labctl.down(LAB_NAME)
+    """A lab of its own: the first converge, which writes every file, runs over paramiko."""
+    yield from own_lab(LAB_NAME, LAB_INDEX, "the paramiko tests")
 
 
 @pytest.fixture(scope="module")
 def inventory(lab, work):
     """The lab in group dokku, reached with paramiko, and the example inventory's group_vars."""
-    d = work / "inventory"
-    (d / "group_vars").mkdir(parents=True)
-    with open(lab.inventory) as f:
-        text = f.read()
+    d = inventory_dir(lab, work / "inventory")
+    text = (d / "hosts.ini").read_text()
     assert "[dokku:vars]\n" in text, text
-    text = text.replace("[dokku:vars]\n", "[dokku:vars]\nansible_connection=paramiko\n")
-    (d / "hosts.ini").write_text(text)
-    shutil.copyfile(EXAMPLE_VARS, d / "group_vars" / "dokku.yml")
+    (d / "hosts.ini").write_text(text.replace("[dokku:vars]\n", "[dokku:vars]\nansible_connection=paramiko\n"))
     return d
 
 

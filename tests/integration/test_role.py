@@ -2,234 +2,64 @@
 
 Needs root (the lab). Never skips: a lab that cannot start is a failure.
 
-The tests run in file order against one lab (module scope) and build on each other:
-check mode on the fresh host, converge, converge again (no change), check mode again (no
-change), then the users' view over real `ssh` (what reaches the Dokku stand-in, what is
-refused, git push, teams verbs), inventory changes, the seed workflow and the hardening.
-
-Environment:
-  DOKKU_TEAMS_ROLE_LAB   use this lab, already up (molecule's verify step sets it); otherwise
-                         the tests start lab `roletest` at index 20 and stop it afterwards.
+The host is the session's shared one (conftest.py: lab `roletest` at index 20, or the lab
+DOKKU_TEAMS_ROLE_LAB names). The fixture that converges it runs, on a fresh host, check mode,
+the converge, a second converge and check mode again; the first tests here judge those runs.
+The others run in file order and build on each other: the users' view over real `ssh` (what
+reaches the Dokku stand-in, what is refused, git push, teams verbs), inventory changes, the
+seed workflow and the hardening.
 """
 import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
-import time
 
 import pytest
-import yaml
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
-import labctl  # noqa: E402
-
-LAB_NAME = os.environ.get("DOKKU_TEAMS_ROLE_LAB") or "roletest"
-LAB_INDEX = 20
-EXAMPLE_VARS = os.path.join(REPO, "examples", "inventory", "group_vars", "dokku.yml")
-CALLS = "/var/log/dokku-standin/calls.jsonl"
-DENIED = 77
-TIMINGS = {}
-
-
-# ------------------------------------------------------------------ fixtures and helpers
-
-@pytest.fixture(scope="module")
-def lab():
-    if os.geteuid() != 0:
-        pytest.fail("the role tests need root (the lab cannot be started otherwise)")
-    existing = os.environ.get("DOKKU_TEAMS_ROLE_LAB")
-    if existing:
-        try:
-            yield labctl.get(existing)
-        except labctl.LabError as e:
-            pytest.fail("DOKKU_TEAMS_ROLE_LAB=%s: %s" % (existing, e))
-        return
-    if labctl.load_state(LAB_NAME) is not None:
-        labctl.down(LAB_NAME)  # a leftover from an interrupted run: start from a fresh host
-    try:
-        lab = labctl.up(LAB_NAME, LAB_INDEX)
-    except labctl.LabError as e:
-        pytest.fail("the lab could not be built or started: %s" % e)
-    yield lab
-    labctl.down(LAB_NAME)
-
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory):
-    return tmp_path_factory.mktemp("role")
-
-
-@pytest.fixture(scope="module")
-def keys(work):
-    d = work / "keys"
-    subprocess.run([os.path.join(REPO, "examples", "make-keys"), str(d)], check=True,
-                   stdout=subprocess.DEVNULL)
-    return d
-
-
-@pytest.fixture(scope="module")
-def collection(work):
-    """A snapshot of the checkout as the collection dokku_ci.teams, so one test run applies
-    one version of the engine and the role even while the checkout changes.
-    (tests/integration/collection_path.sh links the live checkout instead, for humans.)"""
-    base = work / "collections"
-    dest = base / "ansible_collections" / "dokku_ci" / "teams"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
-    for name in ("bin", "meta", "playbooks", "plugins", "roles"):
-        shutil.copytree(os.path.join(REPO, name), dest / name, symlinks=True, ignore=ignore)
-    shutil.copyfile(os.path.join(REPO, "galaxy.yml"), dest / "galaxy.yml")
-    return base
-
-
-@pytest.fixture(scope="module")
-def ansible_env(collection):
-    # Nothing from a caller's Ansible or molecule settings (molecule forces colour, its own
-    # collections path and callbacks): only what is set here.
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "MOLECULE_")))
-    env.update(ANSIBLE_CONFIG=os.path.join(HERE, "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=str(collection), ANSIBLE_PIPELINING="1", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_HOST_KEY_CHECKING="False",
-               # ansible-playbook from the same environment as this pytest (the checkout's .venv)
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", os.defpath),
-               DOKKU_TEAMS_PLAYBOOK=str(collection / "ansible_collections" / "dokku_ci" / "teams"
-                                        / "playbooks" / "site.yml"))
-    return env
-
-
-@pytest.fixture(scope="module")
-def inventory(lab, work, keys):
-    """An inventory dir: the lab in group dokku + a copy of the example group_vars."""
-    d = work / "inventory"
-    (d / "group_vars").mkdir(parents=True)
-    shutil.copyfile(lab.inventory, d / "hosts.ini")
-    shutil.copyfile(EXAMPLE_VARS, d / "group_vars" / "dokku.yml")
-    return d
-
-
-@pytest.fixture
-def converged(lab, inventory, keys, ansible_env):
-    """The example inventory applied (once per module; test_converge does it when it runs)."""
-    if not TIMINGS.get("converged"):
-        r = playbook(ansible_env, inventory, keys)
-        assert r.rc == 0 and r.failed == 0, str(r)
-        TIMINGS["converged"] = True
-    return lab
-
-
-class Run(object):
-    def __init__(self, proc, seconds):
-        self.rc = proc.returncode
-        self.out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout)
-        self.err = proc.stderr
-        self.seconds = seconds
-        m = re.search(r"^\S+\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)",
-                      self.out, re.M)
-        self.ok, self.changed, self.unreachable, self.failed = (
-            [int(x) for x in m.groups()] if m else (None, None, None, None))
-
-    def changed_tasks(self):
-        """Names of the tasks that reported a change."""
-        names, current = [], None
-        for line in self.out.splitlines():
-            m = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\]", line)
-            if m:
-                current = m.group(1)
-            elif line.startswith("changed:") and current and current not in names:
-                names.append(current)
-        return names
-
-    def __str__(self):
-        return "rc=%s\n%s\n%s" % (self.rc, self.out[-6000:], self.err[-3000:])
-
-
-def playbook(ansible_env, inventory, keys, *args, extra_vars=None):
-    argv = ["ansible-playbook", "-i", str(inventory), ansible_env["DOKKU_TEAMS_PLAYBOOK"],
-            "-e", "demo_keys_dir=%s" % keys]
-    if extra_vars is not None:
-        path = os.path.join(str(inventory), "extra-vars.json")
-        with open(path, "w") as f:
-            json.dump(extra_vars, f)
-        argv += ["-e", "@" + path]
-    t0 = time.monotonic()
-    proc = subprocess.run(argv + list(args), env=ansible_env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=900, check=False)
-    return Run(proc, time.monotonic() - t0)
-
-
-def root(lab, cmd, **kw):
-    r = labctl.ssh(lab, cmd, **kw)
-    assert r.returncode == 0, "%s -> %d\n%s%s" % (cmd, r.returncode, r.stdout, r.stderr)
-    return r.stdout
-
-
-def as_user(lab, keys, name, cmd=None, options=(), input=None, extra=()):
-    """`ssh -i keys/NAME ci@LAB CMD` (CMD as ssh sends it: one string)."""
-    argv = labctl.ssh_argv(lab, user="ci", key=str(keys / name), options=options)
-    argv = argv[:-1] + list(extra) + argv[-1:]
-    if cmd is not None:
-        argv += ["--", cmd]
-    kw = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, **kw)
-
-
-def calls(lab):
-    """The stand-in's call log, one dict per call."""
-    out = root(lab, "cat %s" % CALLS)
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-
-def new_calls(lab, before):
-    return calls(lab)[before:]
-
-
-def example_vars():
-    with open(EXAMPLE_VARS) as f:
-        return yaml.safe_load(f)
-
-
-def export(lab):
-    return json.loads(root(lab, "dokku-teams export"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labhost import (DENIED, POLICY_ONLY, as_user, calls, example_vars, export, labctl,  # noqa: E402
+                     new_calls, playbook, root)
 
 
 # ------------------------------------------------------------------ converge
 
-def test_check_mode_on_a_fresh_host(lab, inventory, keys, ansible_env):
-    fresh = labctl.ssh(lab, "test -e /etc/dokku-teams/gate.conf").returncode != 0
-    assert fresh, ("the lab was converged before (DOKKU_TEAMS_ROLE_LAB or molecule): deselect this"
-                   " test there (-k 'not fresh_host'); it needs a fresh host")
-    r = playbook(ansible_env, inventory, keys, "--check", "--diff")
+FRESH = ("the lab was converged before (DOKKU_TEAMS_ROLE_LAB or molecule): deselect this test there"
+         " (-k 'not fresh_host and not no_change_converge_costs'); it needs a fresh host")
+
+
+def test_check_mode_on_a_fresh_host(host):
+    assert host.fresh, FRESH
+    r = host.runs["check on a fresh host"]
     assert r.rc == 0 and r.failed == 0, str(r)
     assert r.changed > 0, r
-    # check mode wrote nothing
-    assert labctl.ssh(lab, "test -e /etc/dokku-teams || test -e /usr/local/lib/dokku-teams "
-                           "|| id ci").returncode != 0
+    assert host.check_wrote == "", "check mode wrote to the host:\n" + host.check_wrote
 
 
-def test_converge(lab, inventory, keys, ansible_env, record_property):
-    r = playbook(ansible_env, inventory, keys)
-    TIMINGS["converge"] = r.seconds
+def test_converge(host, record_property):
+    r = host.run("converge")
     record_property("converge_seconds", round(r.seconds, 1))
-    print("converge: %.1f s, changed=%s" % (r.seconds, r.changed))
     assert r.rc == 0 and r.failed == 0, str(r)
-    TIMINGS["converged"] = True
 
 
-def test_second_converge_changes_nothing(lab, inventory, keys, ansible_env, record_property):
-    r = playbook(ansible_env, inventory, keys)
-    TIMINGS["second converge"] = r.seconds
+def test_second_converge_changes_nothing(host, record_property):
+    r = host.run("second converge")
     record_property("second_converge_seconds", round(r.seconds, 1))
-    print("second converge: %.1f s" % r.seconds)
     assert r.rc == 0 and r.changed == 0, "changed: %s\n%s" % (r.changed_tasks(), r)
 
 
-def test_check_diff_on_the_converged_host_reports_no_change(lab, inventory, keys, ansible_env):
-    r = playbook(ansible_env, inventory, keys, "--check", "--diff")
+def test_check_diff_on_the_converged_host_reports_no_change(host):
+    r = host.run("check on the converged host", "--check", "--diff")
     assert r.rc == 0 and r.changed == 0, "changed: %s\n%s" % (r.changed_tasks(), r)
+
+
+def test_a_no_change_converge_costs_less_than_the_first(host):
+    """The second run finds everything in place: it must not cost what the first, which wrote
+    every file, did (a task that rewrites or restarts on every run shows here)."""
+    assert host.fresh, FRESH
+    first, second = host.runs["converge"], host.runs["second converge"]
+    assert second.seconds < first.seconds, "first %.1f s, second %.1f s" % (first.seconds, second.seconds)
 
 
 def test_the_host_holds_the_example_policy(lab, converged):
@@ -464,13 +294,14 @@ def test_dokku_admin_and_app_teams_survive_purge(lab, converged, inventory, keys
     vars_ = example_vars()
     teams = vars_["dokku_teams_teams"] + [
         {"name": "makers", "owners": ["olivia"], "members": ["bob"], "commands": ["apps:create"], "apps": ["*"]}]
-    r = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_teams": teams})
+    # (the policy tasks: the whole role's run on a changed inventory is the test above's)
+    r = playbook(ansible_env, inventory, keys, *POLICY_ONLY, extra_vars={"dokku_teams_teams": teams})
     assert r.rc == 0, r
     r = as_user(lab, keys, "bob", "apps:create bobs-app")
     assert r.returncode == 0, r.stderr
     assert "dokku@app--bobs-app" in export(lab)["teams"]
     # back to the example (purge): makers goes, dokku@app--bobs-app and dokku@admin stay
-    r = playbook(ansible_env, inventory, keys)
+    r = playbook(ansible_env, inventory, keys, *POLICY_ONLY)
     assert r.rc == 0, r
     doc = export(lab)
     assert "makers" not in doc["teams"]
@@ -497,8 +328,8 @@ def test_removing_a_user_in_inventory_revokes_their_key(lab, converged, inventor
     r = as_user(lab, keys, "alice", "teams:whoami")
     assert r.returncode == 255 and "Permission denied" in r.stderr, r.stderr
     assert "alice" not in export(lab)["users"]
-    # and back: the example inventory brings her back
-    r = playbook(ansible_env, inventory, keys)
+    # and back: the example inventory (its users and teams) brings her back
+    r = playbook(ansible_env, inventory, keys, *POLICY_ONLY)
     assert r.rc == 0, r
     assert as_user(lab, keys, "alice", "teams:whoami").returncode == 0
 
@@ -738,9 +569,3 @@ def test_the_audit_log_rotates_and_audit_reads_the_copies(lab, converged, keys):
     assert [json.loads(l)["user"] for l in root(lab, "dokku-teams audit --tail 1 --format json").splitlines()] == ["bob"]
     human = root(lab, "dokku-teams audit --user alice --since 10m --tail 1")
     assert human.count("\n") == 1 and " alice " in human and "teams:whoami" in human
-
-
-def test_timings_report():
-    """Not a check: prints how long the converges took (pytest -s shows it)."""
-    for name, seconds in TIMINGS.items():
-        print("%s: %.1f s" % (name, seconds))

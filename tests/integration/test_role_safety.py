@@ -1,9 +1,9 @@
 """The dokku_teams role against the mistakes a first-time operator makes (issue 16), in the lab.
 
-Needs root (the lab). Never skips. Uses the lab named by DOKKU_TEAMS_ROLE_LAB (already up),
-otherwise starts its own like test_role.py does. The tests run in file order: the example
-inventory is applied first, then each mistake is made and must stop the run before anything
-on the host changes.
+Needs root (the lab). Never skips. Runs on the session's shared host (conftest.py), after
+test_role.py. The tests run in file order: the example inventory's users and teams are applied
+again first (what test_role.py changed goes), then each mistake is made and must stop the run
+before anything on the host changes.
 """
 import re
 import os
@@ -13,9 +13,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_role import (  # noqa: E402,F401  (fixtures are found by name)  # pylint: disable=unused-import
-    EXAMPLE_VARS, ansible_env, as_user, collection, export, inventory, keys, lab, labctl, playbook,
-    root, work)
+from labhost import EXAMPLE_VARS, POLICY_ONLY, as_user, export, inventory_dir, labctl, playbook, root  # noqa: E402
 
 # What must stay as it was when a run is refused: the state, the keys, the sudoers and sshd.
 FINGERPRINT = ("sha1sum /var/lib/dokku-teams/state.json /home/ci/.ssh/authorized_keys /etc/sudoers.d/dokku-teams"
@@ -23,19 +21,17 @@ FINGERPRINT = ("sha1sum /var/lib/dokku-teams/state.json /home/ci/.ssh/authorized
 
 
 @pytest.fixture(scope="module")
-def converged(lab, inventory, keys, ansible_env):
-    r = playbook(ansible_env, inventory, keys)
+def converged(host):
+    """The example inventory's users and teams applied again: test_role.py changed them (the
+    whole role's no-change run on the host is test_the_example_inventory_still_applies...)."""
+    r = playbook(host.ansible_env, host.inventory, host.keys, *POLICY_ONLY)
     assert r.rc == 0 and r.failed == 0, str(r)
-    return lab
+    return host.lab
 
 
 def inventory_with(work, lab, name, text):
     """An inventory dir for the lab whose group_vars/dokku.yml is ``text``."""
-    d = work / name
-    (d / "group_vars").mkdir(parents=True)
-    (d / "hosts.ini").write_text(open(lab.inventory).read())
-    (d / "group_vars" / "dokku.yml").write_text(text)
-    return d
+    return inventory_dir(lab, work / name, text)
 
 
 def refused(r, *fragments):
