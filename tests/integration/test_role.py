@@ -54,12 +54,14 @@ def test_check_diff_on_the_converged_host_reports_no_change(host):
     assert r.rc == 0 and r.changed == 0, "changed: %s\n%s" % (r.changed_tasks(), r)
 
 
-def test_a_no_change_converge_costs_less_than_the_first(host):
-    """The second run finds everything in place: it must not cost what the first, which wrote
-    every file, did (a task that rewrites or restarts on every run shows here)."""
+def test_a_no_change_converge_runs_a_fraction_of_the_first(host):
+    """The second run finds everything in place: the stamp skips every phase, so it runs at most
+    half the tasks of the first, which wrote every file (counted, not timed: the seconds are
+    bench/converge's, on a machine this test does not control)."""
     assert host.fresh, FRESH
     first, second = host.runs["converge"], host.runs["second converge"]
-    assert second.seconds < first.seconds, "first %.1f s, second %.1f s" % (first.seconds, second.seconds)
+    assert first.ok and second.ok is not None, "no recap:\n%s\n%s" % (first, second)
+    assert second.ok * 2 <= first.ok, "tasks run: first %d, second %d" % (first.ok, second.ok)
 
 
 def test_the_host_holds_the_example_policy(lab, converged):
