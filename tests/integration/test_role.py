@@ -425,16 +425,21 @@ def test_the_callers_environment_does_not_reach_dokku(lab, converged, keys):
 def _gate_environment(lab, script):
     """Run ``script`` in the lab while the state lock is held, so that an owner's teams write
     waits inside the gate; print the environment of every gate and sudo process for olivia."""
+    # The lock is held until the gate has been seen waiting for it (a busy machine may take
+    # seconds to connect); the gate gives up after OWNER_LOCK_SECONDS, so the wait has a bound.
     out = root(lab, """
-flock /var/lib/dokku-teams/state.lock sleep 6 &
+flock /var/lib/dokku-teams/state.lock sleep 120 & holder=$!
 sleep 0.5
 %s
-sleep 2
-for p in $(pgrep -f 'dokku-teams/gate --user olivia '); do
+for i in $(seq 600); do
+  pgrep -f '^/usr/bin/python3 -IS /usr/local/lib/dokku-teams/gate --user olivia ' >/dev/null && break
+  sleep 0.1
+done
+for p in $(pgrep -f '^[^ ]*(sudo|python3) .*dokku-teams/gate --user olivia '); do
   echo "=== $(tr '\\0' ' ' < /proc/$p/cmdline)"
   tr '\\0' '\\n' < /proc/$p/environ
 done
-wait
+pkill -P $holder; wait
 """ % script)
     processes = {}
     for block in out.split("=== ")[1:]:
