@@ -505,6 +505,9 @@ def test_the_dokku_users_sudo_rule_runs_teams_verbs_only(lab, converged):
 
 
 SSHD_DROPIN = "/etc/ssh/sshd_config.d/00-dokku-teams-test-early.conf"
+# sshd re-executes itself on SIGHUP and listens again only then: the next connection waits for it.
+RELOAD_SSHD = ("systemctl reload ssh && sleep 1 && for i in $(seq 300); do"
+               " timeout 1 bash -c '</dev/tcp/127.0.0.1/22' 2>/dev/null && exit 0; sleep 0.1; done; exit 1")
 TEST_CA = "/etc/ssh/dokku-teams-test-ca.pub"
 
 
@@ -522,7 +525,7 @@ def test_an_earlier_match_block_opens_nothing_for_ci(lab, converged, inventory, 
     early = ("Match Address *\n    TrustedUserCAKeys %s\n    PermitTTY yes\n"
              "    PermitUserRC yes\n    AllowTcpForwarding yes\n" % TEST_CA)
     root(lab, "cat > %s" % TEST_CA, input=(work / "test-ca.pub").read_text())
-    root(lab, "cat > %s && systemctl reload ssh && sleep 1" % SSHD_DROPIN, input=early)
+    root(lab, "cat > %s && %s" % (SSHD_DROPIN, RELOAD_SSHD), input=early)
     try:
         # the control: the certificate works where the block applies (root)
         r = labctl.ssh(lab, "true", user="root", key=str(holder))
@@ -552,7 +555,7 @@ def test_an_earlier_match_block_opens_nothing_for_ci(lab, converged, inventory, 
         root(lab, "sed -i '1d' /etc/ssh/sshd_config")
     finally:
         labctl.ssh(lab, "rm -f %s %s; [ \"$(head -1 /etc/ssh/sshd_config)\" = 'PermitTTY yes' ] &&"
-                        " sed -i '1d' /etc/ssh/sshd_config; systemctl reload ssh" % (SSHD_DROPIN, TEST_CA))
+                        " sed -i '1d' /etc/ssh/sshd_config; %s" % (SSHD_DROPIN, TEST_CA, RELOAD_SSHD))
     r = playbook(ansible_env, inventory, keys, "--tags", "dokku_teams_sshd")
     assert r.rc == 0 and r.changed == 0, r
     assert root(lab, "grep -v '^#' /etc/ssh/sshd_config | grep -v '^$' | head -1").strip() == \
