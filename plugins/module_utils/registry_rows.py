@@ -22,6 +22,17 @@ def _builder_rows(builder, prop, kind, cited):
             "    # %s/report.go:8-26\n") % (builder, prop, kind, cited, builder, flags, builder)
 
 
+# openresty-vhosts has these nginx settings of nginx-vhosts under the same names, and its values
+# are nginx's too: both rows type them with these words (each row cites its own plugin).
+_NGINX_PROPS = """\
+                           prop:client-max-body-size=nginx-size prop:client-body-timeout=nginx-time
+                           prop:client-header-timeout=nginx-time prop:keepalive-timeout=nginx-time
+                           prop:lingering-timeout=nginx-time prop:send-timeout=nginx-time
+                           prop:proxy-connect-timeout=nginx-time prop:proxy-read-timeout=nginx-time
+                           prop:proxy-send-timeout=nginx-time prop:proxy-buffer-size=nginx-size
+                           prop:proxy-busy-buffers-size=nginx-size prop:proxy-buffers=nginx-buffers
+"""
+
 ROWS = """
 version                none                    # dokku:281-283
 help                   none                    # dokku:230-279 (help --all: ADMIN_OPTIONS)
@@ -347,13 +358,8 @@ proxy:report           app --format=choice:stdout|json
 # ---- nginx: every value is pasted bare before ';' into nginx.conf (templates/nginx.conf.sigil:26-82) ----
 
 nginx:set              app   # nginx-vhosts/subcommands/set:11-36
-                           prop:client-max-body-size=nginx-size prop:client-body-timeout=nginx-time
-                           prop:client-header-timeout=nginx-time prop:keepalive-timeout=nginx-time
-                           prop:lingering-timeout=nginx-time prop:send-timeout=nginx-time
-                           prop:proxy-connect-timeout=nginx-time prop:proxy-read-timeout=nginx-time
-                           prop:proxy-send-timeout=nginx-time prop:proxy-buffer-size=nginx-size
-                           prop:proxy-busy-buffers-size=nginx-size prop:proxy-buffers=nginx-buffers
-                           prop:proxy-buffering=choice:on|off prop:proxy-keepalive=int
+"""
+ROWS += _NGINX_PROPS + """                           prop:proxy-buffering=choice:on|off prop:proxy-keepalive=int
                            prop:underscore-in-headers=choice:on|off prop:x-forwarded-for-value=nginx-value
                            prop:x-forwarded-port-value=nginx-value prop:x-forwarded-proto-value=nginx-value
                            prop:x-forwarded-ssl=choice:on|off prop:hsts=bool prop:hsts-include-subdomains=bool
@@ -413,13 +419,8 @@ nginx:stop             admin
 nginx:reload           admin
 # ---- openresty: values become '--label=openresty.P=VALUE' (docker-args-process-deploy:145-207) ----
 openresty:set          app   # openresty-vhosts/subcommands/set:11-39; paths, bind-address, global keys: admin
-                           prop:client-max-body-size=nginx-size prop:client-body-timeout=nginx-time
-                           prop:client-header-timeout=nginx-time prop:keepalive-timeout=nginx-time
-                           prop:lingering-timeout=nginx-time prop:send-timeout=nginx-time
-                           prop:proxy-connect-timeout=nginx-time prop:proxy-read-timeout=nginx-time
-                           prop:proxy-send-timeout=nginx-time prop:proxy-buffer-size=nginx-size
-                           prop:proxy-busy-buffers-size=nginx-size prop:proxy-buffers=nginx-buffers
-                           prop:proxy-buffering=choice:on|off prop:underscore-in-headers=choice:on|off
+"""
+ROWS += _NGINX_PROPS + """                           prop:proxy-buffering=choice:on|off prop:underscore-in-headers=choice:on|off
                            prop:x-forwarded-for-value=nginx-value prop:x-forwarded-port-value=nginx-value
                            prop:x-forwarded-proto-value=nginx-value prop:x-forwarded-ssl=choice:on|off prop:hsts=bool
                            prop:hsts-include-subdomains=bool prop:hsts-preload=bool prop:hsts-max-age=int
