@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to dokku_ci.teams
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The registry's rows (format: ``commands.py``). Data only.
+"""The registry's rows (format: ``commands.py``). Data only, but for the builder-* plugins' rows,
+which one function writes (the plugins are one template).
 
 Every option, positional word and property a non-admin may pass is typed here, and the comment
 beside it names the Dokku source that shows what Dokku does with it (``dokku/dokku`` paths, Dokku
@@ -9,6 +10,27 @@ beside it names the Dokku source that shows what Dokku does with it (``dokku/dok
 share). What could not be established is left out, and so is admin-only. Every row a non-admin
 may run carries its own ``file:LINE`` citation on its lines, none leans on a neighbour's
 (``tests/unit/test_registry.py`` checks it).
+"""
+
+
+def _builder_rows(builder, prop, kind, cited):
+    """A builder plugin's ``:set`` row for its one property and its ``:report`` row."""
+    fields = sorted((prop, "computed-" + prop, "global-" + prop))
+    flags = " ".join("--%s-%s" % (builder, field) for field in fields)
+    return ("%s:set app prop:%s=%s   # %s\n"
+            "%s:report app --format=choice:stdout|json %s\n"
+            "    # %s/report.go:8-26\n") % (builder, prop, kind, cited, builder, flags, builder)
+
+
+# openresty-vhosts has these nginx settings of nginx-vhosts under the same names, and its values
+# are nginx's too: both rows type them with these words (each row cites its own plugin).
+_NGINX_PROPS = """\
+                           prop:client-max-body-size=nginx-size prop:client-body-timeout=nginx-time
+                           prop:client-header-timeout=nginx-time prop:keepalive-timeout=nginx-time
+                           prop:lingering-timeout=nginx-time prop:send-timeout=nginx-time
+                           prop:proxy-connect-timeout=nginx-time prop:proxy-read-timeout=nginx-time
+                           prop:proxy-send-timeout=nginx-time prop:proxy-buffer-size=nginx-size
+                           prop:proxy-busy-buffers-size=nginx-size prop:proxy-buffers=nginx-buffers
 """
 
 ROWS = """
@@ -182,30 +204,20 @@ builder:report         app --format=choice:stdout|json
                            --builder-computed-skip-cleanup --builder-detected --builder-global-build-dir
                            --builder-global-selected --builder-global-skip-cleanup --builder-selected
                            --builder-skip-cleanup   # builder/report.go:23-35
-builder-dockerfile:set app prop:dockerfile-path=relpath   # builder-dockerfile/core-post-extract:11-28 mv
-builder-dockerfile:report app --format=choice:stdout|json --builder-dockerfile-computed-dockerfile-path
-                           --builder-dockerfile-dockerfile-path --builder-dockerfile-global-dockerfile-path
-    # builder-dockerfile/report.go:8-26
-builder-herokuish:set  app prop:allowed=bool   # builder-herokuish/builder-herokuish-allowed:11
-builder-herokuish:report app --format=choice:stdout|json --builder-herokuish-allowed
-                           --builder-herokuish-computed-allowed --builder-herokuish-global-allowed
-    # builder-herokuish/report.go:8-26
-builder-lambda:set     app prop:lambdayml-path=relpath   # builder-lambda/core-post-extract:11-26 mv
-builder-lambda:report  app --format=choice:stdout|json --builder-lambda-computed-lambdayml-path
-                           --builder-lambda-global-lambdayml-path --builder-lambda-lambdayml-path
-    # builder-lambda/report.go:8-26
-builder-nixpacks:set   app prop:nixpackstoml-path=relpath   # builder-nixpacks/core-post-extract:11-26 mv
-builder-nixpacks:report app --format=choice:stdout|json --builder-nixpacks-computed-nixpackstoml-path
-                           --builder-nixpacks-global-nixpackstoml-path --builder-nixpacks-nixpackstoml-path
-    # builder-nixpacks/report.go:8-26
-builder-pack:set       app prop:projecttoml-path=relpath   # builder-pack/core-post-extract:11-26 mv
-builder-pack:report    app --format=choice:stdout|json --builder-pack-computed-projecttoml-path
-                           --builder-pack-global-projecttoml-path --builder-pack-projecttoml-path
-    # builder-pack/report.go:8-26
-builder-railpack:set   app prop:railpackjson-path=relpath   # builder-railpack/core-post-extract:11-26 mv
-builder-railpack:report app --format=choice:stdout|json --builder-railpack-computed-railpackjson-path
-                           --builder-railpack-global-railpackjson-path --builder-railpack-railpackjson-path
-    # builder-railpack/report.go:8-26
+"""
+
+# The builder-* plugins are one template (each plugin's report.go:8-26): one property, reported
+# as set, computed and global. Their rows differ only in the property, its type and citation.
+ROWS += "".join(_builder_rows(builder, prop, kind, cited) for builder, prop, kind, cited in (
+    ("builder-dockerfile", "dockerfile-path", "relpath", "builder-dockerfile/core-post-extract:11-28 mv"),
+    ("builder-herokuish", "allowed", "bool", "builder-herokuish/builder-herokuish-allowed:11"),
+    ("builder-lambda", "lambdayml-path", "relpath", "builder-lambda/core-post-extract:11-26 mv"),
+    ("builder-nixpacks", "nixpackstoml-path", "relpath", "builder-nixpacks/core-post-extract:11-26 mv"),
+    ("builder-pack", "projecttoml-path", "relpath", "builder-pack/core-post-extract:11-26 mv"),
+    ("builder-railpack", "railpackjson-path", "relpath", "builder-railpack/core-post-extract:11-26 mv"),
+))
+
+ROWS += """
 # ---- buildpacks ----
 buildpacks:add         app --index=int @buildpack   # buildpacks/functions.go:90-110; builder-pack/builder-build:285-302
 buildpacks:clear       app                     # buildpacks/subcommands.go:26-32
@@ -346,13 +358,8 @@ proxy:report           app --format=choice:stdout|json
 # ---- nginx: every value is pasted bare before ';' into nginx.conf (templates/nginx.conf.sigil:26-82) ----
 
 nginx:set              app   # nginx-vhosts/subcommands/set:11-36
-                           prop:client-max-body-size=nginx-size prop:client-body-timeout=nginx-time
-                           prop:client-header-timeout=nginx-time prop:keepalive-timeout=nginx-time
-                           prop:lingering-timeout=nginx-time prop:send-timeout=nginx-time
-                           prop:proxy-connect-timeout=nginx-time prop:proxy-read-timeout=nginx-time
-                           prop:proxy-send-timeout=nginx-time prop:proxy-buffer-size=nginx-size
-                           prop:proxy-busy-buffers-size=nginx-size prop:proxy-buffers=nginx-buffers
-                           prop:proxy-buffering=choice:on|off prop:proxy-keepalive=int
+"""
+ROWS += _NGINX_PROPS + """                           prop:proxy-buffering=choice:on|off prop:proxy-keepalive=int
                            prop:underscore-in-headers=choice:on|off prop:x-forwarded-for-value=nginx-value
                            prop:x-forwarded-port-value=nginx-value prop:x-forwarded-proto-value=nginx-value
                            prop:x-forwarded-ssl=choice:on|off prop:hsts=bool prop:hsts-include-subdomains=bool
@@ -412,13 +419,8 @@ nginx:stop             admin
 nginx:reload           admin
 # ---- openresty: values become '--label=openresty.P=VALUE' (docker-args-process-deploy:145-207) ----
 openresty:set          app   # openresty-vhosts/subcommands/set:11-39; paths, bind-address, global keys: admin
-                           prop:client-max-body-size=nginx-size prop:client-body-timeout=nginx-time
-                           prop:client-header-timeout=nginx-time prop:keepalive-timeout=nginx-time
-                           prop:lingering-timeout=nginx-time prop:send-timeout=nginx-time
-                           prop:proxy-connect-timeout=nginx-time prop:proxy-read-timeout=nginx-time
-                           prop:proxy-send-timeout=nginx-time prop:proxy-buffer-size=nginx-size
-                           prop:proxy-busy-buffers-size=nginx-size prop:proxy-buffers=nginx-buffers
-                           prop:proxy-buffering=choice:on|off prop:underscore-in-headers=choice:on|off
+"""
+ROWS += _NGINX_PROPS + """                           prop:proxy-buffering=choice:on|off prop:underscore-in-headers=choice:on|off
                            prop:x-forwarded-for-value=nginx-value prop:x-forwarded-port-value=nginx-value
                            prop:x-forwarded-proto-value=nginx-value prop:x-forwarded-ssl=choice:on|off prop:hsts=bool
                            prop:hsts-include-subdomains=bool prop:hsts-preload=bool prop:hsts-max-age=int

@@ -133,13 +133,10 @@ rights:
       description: Whether the user is an admin (a member of C(dokku@admin)).
       type: bool
     fingerprints:
-      description: The fingerprints of the user's keys.
+      description: The fingerprints of the user's keys, as RV(dokku_ci.teams.dokku_ci_user#module:user.fingerprints).
       type: list
       elements: str
-    from:
-      description: Where the user may log in from (empty - anywhere).
-      type: list
-      elements: str
+    from: {description: "As RV(dokku_ci.teams.dokku_ci_user#module:user.from).", type: list, elements: str}
     view:
       description: The compiled view the gate reads for the user (each team's commands, apps and services).
       type: dict

@@ -30,7 +30,11 @@ Where Pro's public material and SPEC differ (reported, not tested as Pro's behav
 
 from __future__ import annotations
 
+import json
+
 import pytest
+
+import casefile
 
 from module_utils import evaluate as ev
 from module_utils import policy
@@ -88,109 +92,16 @@ ALLOWED = 0
 DENIED = 77
 MALFORMED = 64
 
-# (user, raw command, exit code, reason or None, team that grants or None)
-EXAMPLES = [
-    # alice: member of web (§8): git-*, apps:list, config:* on web and web-api, postgres web-db.
-    ("alice", "git-receive-pack 'web'", ALLOWED, "granted by team web", "web"),
-    ("alice", "git-upload-pack 'web-api'", ALLOWED, None, "web"),
-    ("alice", "git-receive-pack '/web'", ALLOWED, None, "web"),
-    ("alice", 'config:set web "GREETING=hello world"', ALLOWED, None, "web"),
-    ("alice", "config:set --no-restart web-api A=1", ALLOWED, None, "web"),
-    ("alice", "dokku config:get web GREETING", ALLOWED, None, "web"),
-    ("alice", "--app web config:show", ALLOWED, None, "web"),
-    ("alice", "apps:list", ALLOWED, None, "web"),
-    ("alice", "ps:restart web", DENIED, "You are not allowed to run ps:restart on web", None),
-    ("alice", "postgres:info web-db", DENIED, "You are not allowed to run postgres:info", None),
-    ("alice", "git-receive-pack 'api'", DENIED, "App api does not exist", None),
-    ("alice", "config:set api A=1", DENIED, "App api does not exist", None),
-    ("alice", "config:set web --global A=1", DENIED, "--global is restricted to admins", None),
-    ("alice", "config:show", DENIED, "config:show without an app is restricted to admins", None),
-    ("alice", "git:sync web https://github.com/x/y.git", DENIED, None, None),
-    ("alice", "git:allow-host github.com", DENIED, "git:allow-host is restricted to admins", None),
-    ("alice", "shell", DENIED, "shell is restricted to admins", None),
-    ("alice", "teams:whoami", ALLOWED, None, None),
-    ("alice", "teams:member-add web bob", DENIED, "only owners of team web may do that", None),
-    ("alice", "teams:app-add web api", DENIED, "teams:app-add is restricted to admins", None),
-    # olivia owns web but is not a member: people management only, no member rights.
-    ("olivia", "git-receive-pack 'web'", DENIED, "App web does not exist", None),
-    ("olivia", "apps:list", DENIED, "You are not allowed to run apps:list", None),
-    ("olivia", "teams:member-add web bob", ALLOWED, "owner of team web", "web"),
-    ("olivia", "teams:member-remove web alice", ALLOWED, None, "web"),
-    ("olivia", "teams:owner-add web alice", ALLOWED, None, "web"),
-    ("olivia", "teams:destroy web", ALLOWED, None, "web"),
-    ("olivia", "teams:command-add web 'ps:*'", DENIED, "teams:command-add is restricted to admins", None),
-    ("olivia", "teams:app-add web api", DENIED, "teams:app-add is restricted to admins", None),
-    ("olivia", "teams:service-add web postgres x", DENIED, None, None),
-    ("olivia", "teams:create web2", DENIED, "teams:create is restricted to admins", None),
-    ("olivia", "teams:member-add api olivia", DENIED, "Team api does not exist", None),
-    # bob: owner and member of api.
-    ("bob", "ps:restart api", ALLOWED, None, "api"),
-    ("bob", "ps:scale api web=2", ALLOWED, None, "api"),
-    ("bob", "logs -n 100 -t api", ALLOWED, None, "api"),
-    ("bob", "postgres:info any-db", ALLOWED, None, "api"),
-    ("bob", "postgres:link api-db api", ALLOWED, None, "api"),
-    ("bob", "postgres:link api-db web", DENIED, "App web does not exist", None),
-    ("bob", "redis:info cache", DENIED, "Redis service cache does not exist", None),
-    ("bob", "git-upload-pack 'api'", DENIED, "You are not allowed to run git-upload-pack on api", None),
-    ("bob", "config:set api A=1", DENIED, "You are not allowed to run config:set on api", None),
-    ("bob", "teams:member-add api dave", ALLOWED, None, "api"),
-    # carol: member of api and ops. Each decision comes from one team; teams never combine.
-    ("carol", "ps:restart web", ALLOWED, None, "ops"),
-    ("carol", "ps:restart api", ALLOWED, None, "api"),
-    ("carol", "git-receive-pack 'api'", ALLOWED, None, "api"),
-    # ops holds the app web (apps *), api holds the command git-receive-pack: no single team has both.
-    ("carol", "git-receive-pack 'web'", DENIED, "You are not allowed to run git-receive-pack on web", None),
-    # api grants ps:* on api only, ops grants every app but only ps:restart.
-    ("carol", "ps:stop web", DENIED, "You are not allowed to run ps:stop on web", None),
-    ("carol", "teams:member-add api dave", DENIED, "only owners of team api may do that", None),
-    # dave: ops. Host escapes only by their literal names.
-    ("dave", "storage:mount web /var/lib/dokku/data/storage/web:/data", ALLOWED, None, "ops"),
-    ("dave", "storage:list web", ALLOWED, None, "ops"),
-    ("dave", "docker-options:clear web deploy", DENIED,
-     "docker-options:clear reaches the host: a team must grant it by its exact name", None),
-    ("dave", "storage:create web-data", DENIED, "storage:create is restricted to admins", None),
-    ("dave", "ps:restart --all", DENIED, "--all is restricted to admins", None),
-    ("dave", "ps:restart", DENIED, "ps:restart without an app is restricted to admins", None),
-    ("dave", "apps:list", ALLOWED, None, "ops"),
-    ("dave", "redis:info cache", DENIED, "You are not allowed to run redis:info", None),
-    ("dave", "teams:member-add ops carol", DENIED, "only owners of team ops may do that", None),
-    # erin created sandbox through the gate: dokku@app--sandbox, commands *, admin-only still excluded.
-    ("erin", "ps:restart sandbox", ALLOWED, None, "dokku@app--sandbox"),
-    ("erin", "config:set sandbox A=1", ALLOWED, None, "dokku@app--sandbox"),
-    ("erin", "apps:destroy --force sandbox", ALLOWED, None, "dokku@app--sandbox"),
-    ("erin", "ps:restart web", DENIED, "App web does not exist", None),
-    ("erin", "plugin:install https://github.com/dokku/dokku-postgres.git", DENIED,
-     "plugin:install is restricted to admins", None),
-    ("erin", "ssh-keys:add k", DENIED, "ssh-keys:add is restricted to admins", None),
-    ("erin", "events", DENIED, "events is restricted to admins", None),
-    ("erin", "storage:mount sandbox /:/host", DENIED,
-     "storage:mount reaches the host: a team must grant it by its exact name", None),
-    ("erin", "teams:member-add dokku@app--sandbox alice", ALLOWED, None, "dokku@app--sandbox"),
-    # someone in no team at all.
-    ("mallory", "apps:list", DENIED, "You are not allowed to run apps:list", None),
-    ("mallory", "version", DENIED, "You are not allowed to run version", None),
-    ("mallory", "git-receive-pack 'web'", DENIED, "App web does not exist", None),
-    ("mallory", "teams:whoami", ALLOWED, None, None),
-    ("mallory", "teams:destroy web", DENIED, "Team web does not exist", None),
-    # the admin: anything that parses.
-    (ADMIN, "plugin:install https://github.com/dokku/dokku-postgres.git", ALLOWED, None, "dokku@admin"),
-    (ADMIN, "config:set --global A=1", ALLOWED, None, "dokku@admin"),
-    (ADMIN, "ps:restart --all", ALLOWED, None, "dokku@admin"),
-    (ADMIN, "docker-options:add web deploy '-v /:/host'", ALLOWED, None, "dokku@admin"),
-    (ADMIN, "git-receive-pack 'anything'", ALLOWED, None, "dokku@admin"),
-    (ADMIN, "teams:create newteam", ALLOWED, None, "dokku@admin"),
-    # malformed is malformed for everyone, the admin too.
-    (ADMIN, "ps:restart web; reboot", MALFORMED, None, None),
-    ("alice", "config:set web A=$(id)", MALFORMED, None, None),
-    ("alice", "", MALFORMED, "no shell access", None),
-]
+# (where, outcome, user, team that grants or None, raw command, reason or None), from the case file
+EXAMPLES = casefile.read("pro-examples.txt", 5, cited=False)
 
 
-@pytest.mark.parametrize("user,raw,code,reason,team", EXAMPLES,
-                         ids=["%s: %s" % (e[0], e[1]) for e in EXAMPLES])
-def test_spec_model_examples(user, raw, code, reason, team):
+@pytest.mark.parametrize("where,code,user,team,raw,reason",
+                         [[where] + fields[:5] for where, fields in EXAMPLES],
+                         ids=["%s: %s" % (fields[1], fields[3]) for _where, fields in EXAMPLES])
+def test_spec_model_examples(where, code, user, team, raw, reason):
     decision = decide(STATE, user, raw)
-    assert decision.code == code, decision.reason
+    assert decision.code == code, (where, decision.reason)
     if reason is not None:
         assert decision.reason == reason
     if code == ALLOWED and team is not None:
@@ -232,28 +143,28 @@ def test_app_team_view():
 
 
 # --- the seed's five shapes (SPEC §1), for its personal team -----------------------------------
-SEED_EXAMPLES = [
-    ("docker-over-ssh pull dokku/a:v1", ALLOWED, ["/usr/local/bin/docker-over-ssh", "pull", "dokku/a:v1"]),
-    ("docker tag dokku/a:v1 dokku/b:v1", ALLOWED, ["/usr/bin/docker", "tag", "dokku/a:v1", "dokku/b:v1"]),
-    ("dokku tags:deploy a v1", ALLOWED, ["/usr/bin/dokku", "tags:deploy", "a", "v1"]),
-    ("docker version", ALLOWED, ["/usr/bin/docker", "version"]),
-    ("dokku version", ALLOWED, ["/usr/bin/dokku", "version"]),
-    ("version", ALLOWED, ["/usr/bin/dokku", "version"]),
-    ("docker-over-ssh pull dokku/c:v1", DENIED, None),
-    ("docker tag dokku/a:v1 dokku/c:v1", DENIED, None),
-    ("docker tag dokku/a:v1 evil/b:v1", MALFORMED, None),
-    ("docker run dokku/a:v1", MALFORMED, None),
-    ("docker-over-ssh push dokku/a:v1", MALFORMED, None),
-    ("ps:restart a", DENIED, None),
-    ("tags:deploy c v1", DENIED, None),
-]
+# (where, outcome, raw command, the argv the gate executes as JSON or None), from the case file
+SEED_EXAMPLES = casefile.read("pro-seed.txt", 3, cited=False)
 
 
-@pytest.mark.parametrize("raw,code,argv", SEED_EXAMPLES, ids=[e[0] for e in SEED_EXAMPLES])
-def test_seed_shapes(raw, code, argv):
+@pytest.mark.parametrize("where,code,raw,argv", [[where] + fields[:3] for where, fields in SEED_EXAMPLES],
+                         ids=[fields[1] for _where, fields in SEED_EXAMPLES])
+def test_seed_shapes(where, code, raw, argv):
     decision = decide(SEED_STATE, "deployer", raw)
-    assert decision.code == code, decision.reason
-    assert decision.argv == argv
+    assert decision.code == code, (where, decision.reason)
+    assert decision.argv == (None if argv is None else json.loads(argv)), where
+
+
+def test_every_example_file_is_read_whole():
+    assert len(EXAMPLES) == casefile.count("pro-examples.txt") > 0
+    assert len(SEED_EXAMPLES) == casefile.count("pro-seed.txt") > 0
+
+
+def test_an_empty_command_is_no_shell():
+    # the one example a case line cannot hold: an empty command (an SSH login without one)
+    decision = decide(STATE, "alice", "")
+    assert decision.code == MALFORMED and decision.reason == "no shell access"
+    assert decision.argv is None
 
 
 # --- what the public Pro / draft material does say -----------------------------------------------

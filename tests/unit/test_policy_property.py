@@ -33,7 +33,7 @@ CORE = commands.core_commands()
 
 def _bare(command):
     """Whether the command's row needs no word after its scope's own (its values are typed:
-    test_values_*.py and test_valuetypes.py build those)."""
+    test_values.py and test_valuetypes.py build those)."""
     spec = commands.lookup(command)
     return spec.properties is None and all(card in ("?", "*") for unused_kind, card in spec.positionals)
 
