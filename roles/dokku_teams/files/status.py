@@ -26,7 +26,8 @@ setting makes the phase run again; an untouched host is not touched at all.
 # packages (names dpkg must hold installed), write (record the stamp instead of comparing; the
 # answer says whether it changed).
 # ANSWER: current (phase to bool), files, extra, accounts, read, run (name to rc, stdout, stderr),
-# missing (the packages dpkg does not hold installed).
+# missing (the packages dpkg does not hold installed), systemd (whether systemd runs the host:
+# Ansible's own test, so the sshd handler need not ask the host for its service manager).
 
 import grp
 import hashlib
@@ -230,6 +231,7 @@ def main(request):
             "files": files, "extra": extra, "read": read_files(request.get("read", [])),
             "accounts": dict((name, account(name)) for name in request.get("accounts", [])),
             "run": run_commands(request.get("run", {})),
+            "systemd": os.path.isdir("/run/systemd/system"),
             "missing": [name for name in request.get("packages", [])
                         if not packages.get(name).startswith("install ok installed ")]}
 
