@@ -13,8 +13,8 @@ short_description: Bring an ordered list of directories, files, links, the ci ac
 description:
   - The installer of the C(dokku_teams) role. Each item of O(items) is brought in line in order,
     and the first item that cannot be stops the call with a message that names it; nothing after
-    it is touched. One call instead of one task per file: on a first run the tasks' round trips
-    were most of the role's time.
+    it is touched. One call instead of one task per file, whose round trips were most of the
+    role's first run.
   - Files are replaced atomically (a temporary file beside the target, then a rename), after the
     new content passed O(items[].validate) on a copy with the target's owner and mode.
   - An existing account whose comment is not O(items[].comment) is never changed.
@@ -127,18 +127,20 @@ attributes:
     description: Runs on the Dokku host as root with Python 3.
 seealso:
   - module: ansible.builtin.blockinfile
+  - module: ansible.builtin.user
 """
 
 EXAMPLES = r"""
-- name: Install the sudoers rule and the engine's directory
+- name: Install the gate's configuration, the state directory and an empty authorized_keys
   dokku_ci.teams.dokku_teams_install:
     items:
-      - {kind: dir, path: /usr/local/lib/dokku-teams, mode: "0755"}
+      - {kind: dir, path: /var/lib/dokku-teams, mode: "0700"}
       - kind: file
-        path: /etc/sudoers.d/dokku-teams
-        content: "ci ALL=(root) NOPASSWD: /usr/local/lib/dokku-teams/gate\n"
-        mode: "0440"
-        validate: [/usr/sbin/visudo, -cf, "%s"]
+        path: /etc/dokku-teams/gate.conf
+        content: "state_dir=/var/lib/dokku-teams\nci_user=ci\n"
+        mode: "0644"
+        validate: [grep, -q, "^ci_user=", "%s"]
+      - {kind: file, path: /home/ci/.ssh/authorized_keys, content: "", keep: true, group: ci, mode: "0640"}
 """
 
 RETURN = r"""
@@ -147,7 +149,7 @@ changes:
   returned: always
   type: list
   elements: str
-  sample: [/etc/dokku-teams, /etc/dokku-teams/gate.conf]
+  sample: [/var/lib/dokku-teams, /etc/dokku-teams/gate.conf]
 phases:
   description: The O(items[].phase) labels of the items that changed.
   returned: always
