@@ -20,7 +20,7 @@ description:
   - An existing account whose comment is not O(items[].comment) is never changed.
   - The C(blocks) kind edits a file like M(ansible.builtin.blockinfile) with C(insertbefore=BOF),
     byte for byte, so a host the blockinfile tasks configured sees no change.
-version_added: 0.3.0
+version_added: 0.2.0
 author:
   - dokku_ci.teams contributors (@dokku-ci)
 options:
