@@ -286,8 +286,8 @@ def ensure_account(item, outcome):
     if entry is None:
         outcome.record("account %s" % name, "absent\n", after)
         if not outcome.check:
-            _run(["/usr/sbin/useradd", "--system", "--gid", name, "--comment", item["comment"], "--home-dir", item["home"],
-                  "--no-create-home", "--shell", item["shell"], "--password", LOCKED]
+            _run(["/usr/sbin/useradd", "--system", "--gid", name, "--comment", item["comment"],
+                  "--home-dir", item["home"], "--no-create-home", "--shell", item["shell"], "--password", LOCKED]
                  + (["--groups", ",".join(groups)] if groups else []) + [name], "creating the account %s" % name)
         return
     before = _account_line(entry.pw_gecos, entry.pw_dir, entry.pw_shell, _name(grp.getgrgid, entry.pw_gid),
@@ -380,5 +380,5 @@ def apply(items, check=False, diff=False):
             raise InstallError("item %d (%s %s): %s" % (number + 1, item["kind"], label, error)) from None
         except OSError as error:
             raise InstallError("item %d (%s %s): %s%s" % (number + 1, item["kind"], label, error.strerror or error,
-                                                          " (%s)" % error.filename if error.filename else ""))
+                                                          " (%s)" % error.filename if error.filename else "")) from None
     return outcome

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: dokku_teams_install
-short_description: Bring an ordered list of directories, files, links, the ci account and sshd blocks in line in one call
+short_description: Bring directories, files, links, the ci account and sshd blocks in line in one call
 description:
   - The installer of the C(dokku_teams) role. Each item of O(items) is brought in line in order,
     and the first item that cannot be stops the call with a message that names it; nothing after

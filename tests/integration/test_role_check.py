@@ -196,7 +196,8 @@ def test_hand_edits_are_repaired_by_the_next_run(lab, site):
     changed = result.tasks("changed")
     assert INSTALL in changed, changed
     # only the sudoers phase ran: the rule, nothing else of the install
-    assert re.findall(r"^\+\+\+ after: (\S+)", result.out, re.M) == [sudoers], result.out
+    install = result.out.split(INSTALL + "] ", 1)[1].split("\nTASK [", 1)[0]
+    assert re.findall(r"^\+\+\+ after: (\S+)", install, re.M) == [sudoers], install
     assert "Apply the declared users" in changed, changed
     assert on_host("sha1sum %s" % sudoers).stdout == good
     assert on_host("stat -c %%a %s" % sudoers).stdout.strip() == "440"

@@ -20,7 +20,8 @@ def test_check_mode_previews_writes_nothing_and_a_real_run_then_settles(tmp_path
     items = [{"kind": "dir", "path": str(tmp_path / "etc"), "mode": "0755", "phase": "config"},
              {"kind": "file", "path": conf, "content": "ci_user=ci\n", "mode": "0600", "phase": "config"},
              {"kind": "blocks", "path": str(tmp_path / "sshd_config"),
-              "blocks": [{"marker": "# {mark} settings", "block": "MaxStartups 30:30:100"}, {"marker": "# {mark} old"}]}]
+              "blocks": [{"marker": "# {mark} settings", "block": "MaxStartups 30:30:100"},
+                         {"marker": "# {mark} old"}]}]
     (tmp_path / "sshd_config").write_text("Port 22\n# BEGIN old\nx\n# END old\n")
     checked = install(items, check=True, diff=True)
     assert checked["changed"] and checked["changes"] == [str(tmp_path / "etc"), conf, str(tmp_path / "sshd_config")]
