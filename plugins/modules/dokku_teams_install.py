@@ -124,6 +124,8 @@ attributes:
     support: full
     description: Before and after of each changed text file, account and block; a summary for O(items[].diff=false).
   platform:
+    support: full
+    platforms: posix
     description: Runs on the Dokku host as root with Python 3.
 seealso:
   - module: ansible.builtin.blockinfile
