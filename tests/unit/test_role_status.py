@@ -81,3 +81,10 @@ def test_a_bad_request_is_one_line():
     done = subprocess.run(["/usr/bin/python3", "-I", "-S", "-c", source, json.dumps({"phases": {"x": ["odd:thing"]}})],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "unknown kind of thing odd:thing" in done.stderr
+
+
+def test_the_packages_dpkg_does_not_hold_installed_are_missing():
+    """The role asks apt only for these (here: the machine's own dpkg database)."""
+    answer = look(packages=["dpkg", "no-such-package-here"])
+    assert answer["missing"] == ["no-such-package-here"]
+    assert answer["systemd"] is os.path.isdir("/run/systemd/system")

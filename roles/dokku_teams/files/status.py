@@ -23,8 +23,11 @@ setting makes the phase run again; an untouched host is not touched at all.
 # "SHA1 MODE UID GID" to return), listing (a directory whose *.py files not among files are
 # returned as extra), accounts (names whose passwd entry to return), read (text files to
 # return), run (name to argv of a read-only command; one whose program is missing is left out),
-# write (record the stamp instead of comparing; the answer says whether it changed).
-# ANSWER: current (phase to bool), files, extra, accounts, read, run (name to rc, stdout, stderr).
+# packages (names dpkg must hold installed), write (record the stamp instead of comparing; the
+# answer says whether it changed).
+# ANSWER: current (phase to bool), files, extra, accounts, read, run (name to rc, stdout, stderr),
+# missing (the packages dpkg does not hold installed), systemd (whether systemd runs the host:
+# Ansible's own test, so the sshd handler need not ask the host for its service manager).
 
 import grp
 import hashlib
@@ -227,7 +230,10 @@ def main(request):
     return {"current": dict((name, recorded.get(name) == value) for name, value in prints.items()),
             "files": files, "extra": extra, "read": read_files(request.get("read", [])),
             "accounts": dict((name, account(name)) for name in request.get("accounts", [])),
-            "run": run_commands(request.get("run", {}))}
+            "run": run_commands(request.get("run", {})),
+            "systemd": os.path.isdir("/run/systemd/system"),
+            "missing": [name for name in request.get("packages", [])
+                        if not packages.get(name).startswith("install ok installed ")]}
 
 
 try:

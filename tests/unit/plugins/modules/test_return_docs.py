@@ -16,7 +16,7 @@ import importlib
 import pytest
 import yaml
 
-from conftest import PREFIX
+from conftest import PREFIX, run_module
 
 # What Ansible adds to every result, not the module's own return values.
 COMMON = {"changed", "diff", "warnings", "deprecations", "invocation", "failed", "msg"}
@@ -91,7 +91,16 @@ def _runs_plan(host):
     yield host.run("dokku_team_plan", users=users, teams=[WEB, {"name": "dokku@admin", "members": ["bob"]}])
 
 
-RUNS = {"dokku_ci_user": _runs_ci_user, "dokku_team": _runs_team, "dokku_team_grant": _runs_grant,
+def _runs_install(host):
+    items = [{"kind": "dir", "path": host.root + "/etc/dokku-teams", "mode": "0755", "phase": "config"},
+             {"kind": "file", "path": host.root + "/etc/dokku-teams/gate.conf", "content": "ci_user=ci\n",
+              "phase": "config"}]
+    # (it takes no state or config: run without the host's gate config)
+    for check in (True, False, False):
+        yield run_module("dokku_teams_install", {"items": items, "_ansible_check_mode": check, "_ansible_diff": check})
+
+
+RUNS = {"dokku_teams_install": _runs_install, "dokku_ci_user": _runs_ci_user, "dokku_team": _runs_team, "dokku_team_grant": _runs_grant,
         "dokku_team_member": _runs_member, "dokku_team_info": _runs_info, "dokku_team_plan": _runs_plan}
 
 
