@@ -126,6 +126,8 @@ def test_engine_and_config_files(lab, converged):
         "docker_over_ssh": "/usr/local/bin/docker-over-ssh", "run_as": "dokku", "home": "/home/dokku",
         "path": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "spool_dir": "/var/lib/dokku-teams/spool", "max_image_bytes": "10737418240",
+        "max_spool_bytes": "25769803776", "max_user_spool_bytes": "11811160064",
+        "spool_reserve_bytes": "1073741824", "upload_idle_timeout": "300", "upload_timeout": "3600",
         "drop_privileges": "true", "authorized_keys": "/home/ci/.ssh/authorized_keys",
         "gate": "/usr/local/lib/dokku-teams/gate", "allow_pty": "false", "ci_user": "ci"}
 

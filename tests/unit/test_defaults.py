@@ -8,8 +8,11 @@ are held to them here: a default changed in one place and not the other fails th
 import glob
 import os
 import re
+import subprocess
+import sys
 
 import jinja2
+import pytest
 import yaml
 
 from module_utils import gateconfig
@@ -122,3 +125,52 @@ def test_the_config_docstring_lists_the_defaults():
     text = "\n".join(line.split(" #", 1)[0] for line in block.split("\n"))
     assert gateconfig.parse(text).as_dict() == DEFAULTS
     assert len(block.strip().split("\n")) == len(DEFAULTS)
+
+
+def test_every_upload_limit_is_a_role_variable_written_to_gate_conf():
+    with open(os.path.join(ROLE, "templates", "gate.conf.j2")) as handle:
+        template = handle.read()
+    options = _yaml("meta/argument_specs.yml")["argument_specs"]["main"]["options"]
+    defaults = _yaml("defaults/main.yml")
+    limits = [key for key, value in DEFAULTS.items() if isinstance(value, int) and not isinstance(value, bool)]
+    assert len(limits) == 6
+    for key in limits:
+        assert "%s={{ dokku_teams_%s }}\n" % (key, key) in template, key
+        assert defaults["dokku_teams_" + key] == DEFAULTS[key], key
+        assert options["dokku_teams_" + key]["type"] == "int", key
+
+
+def _config_check(tmp_path, text):
+    """Run the role's gate.conf check (as the installer does) on ``text``, the engine being
+    this checkout's."""
+    values = _role_values()
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    argv = [env.from_string(arg).render(values).replace(values["__dokku_teams_lib_dir"], os.path.join(ROOT, "plugins"))
+            for arg in values["__dokku_teams_config_check"]]
+    path = tmp_path / "gate.conf"
+    path.write_text(text)
+    path.chmod(0o644)
+    argv = [arg.replace("%s", str(path)) for arg in argv]
+    assert argv[0] == PYTHON
+    return subprocess.run([sys.executable] + argv[1:], capture_output=True, text=True, check=False)
+
+
+def test_the_roles_config_check_passes_the_rendered_default(tmp_path):
+    with open(os.path.join(ROLE, "templates", "gate.conf.j2")) as handle:
+        template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(handle.read())
+    template.environment.filters["bool"] = lambda value: value in (True, "true", "yes", "1", 1)
+    done = _config_check(tmp_path, template.render(dict(_role_values(), ansible_managed="managed")))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+@pytest.mark.parametrize("line, said", [
+    ("upload_timeout=0\n", "upload_timeout must be a positive number of seconds"),
+    ("max_spool_bytes=-5\n", "max_spool_bytes must be a positive number of bytes"),
+    ("spool_reserve_bytes=1G\n", "spool_reserve_bytes must be a positive number of bytes"),
+    ("state_dir=relative\n", "state_dir must be a plain absolute path"),
+])
+def test_the_roles_config_check_refuses_what_the_gate_would(tmp_path, line, said):
+    done = _config_check(tmp_path, line)
+    assert done.returncode == 1
+    assert said in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
