@@ -166,8 +166,10 @@ def validate(argv, data, item):
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if done.returncode != 0:
+        # as run on the file it checks; a program given inline is shown as "..."
+        shown = " ".join("..." if "\n" in word else word.replace("%s", item["path"]) for word in argv)
         raise InstallError("the new %s fails `%s` (exit %d), so it was not written: %s"
-                           % (item["path"], " ".join(argv), done.returncode,
+                           % (item["path"], shown, done.returncode,
                               " ".join(_text(done.stdout).replace(copy, item["path"]).split())))
 
 

@@ -126,6 +126,20 @@ def test_a_typo_in_a_team_reference_fails_before_anything_changes(lab, converged
     assert root(lab, FINGERPRINT) == before
 
 
+def test_a_limit_the_gate_would_refuse_fails_the_run_and_keeps_the_old_gate_conf(lab, converged, inventory, keys,
+                                                                                 ansible_env):
+    # argument_specs types it as int; only the engine knows 0 is no timeout (the gate would
+    # then refuse every command with 75): the installer has the engine parse the new file first.
+    before = root(lab, "sha1sum /etc/dokku-teams/gate.conf")
+    r = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_upload_timeout": 0})
+    assert r.rc != 0 and r.failed == 1, str(r)
+    text = " ".join(r.out.split())
+    assert "the new /etc/dokku-teams/gate.conf fails `/usr/bin/python3 -IS -c ... /etc/dokku-teams/gate.conf`" in text, str(r)
+    assert "upload_timeout must be a positive number of seconds" in text, str(r)
+    assert root(lab, "sha1sum /etc/dokku-teams/gate.conf") == before
+    assert as_user(lab, keys, "alice", "teams:whoami").returncode == 0
+
+
 def test_the_example_inventory_still_applies_with_no_change(lab, converged, inventory, keys, ansible_env):
     r = playbook(ansible_env, inventory, keys)
     assert r.rc == 0 and r.changed == 0, "changed: %s\n%s" % (r.changed_tasks(), r)

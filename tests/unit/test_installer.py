@@ -190,6 +190,17 @@ def test_a_block_after_a_last_line_without_newline(tmp_path):
     assert set_blocks([b"Port 22\n", begin, b"old\n", end], GLOBAL, "new") == [b"Port 22\n", begin, b"new\n", end]
 
 
+def test_a_check_given_as_an_inline_program_is_named_in_one_line(tmp_path):
+    target = tmp_path / "gate.conf"
+    item = {"kind": "file", "path": str(target), "content": "x=1\n", "owner": "root", "group": "root", "mode": "0644",
+            "validate": ["/bin/sh", "-c", "echo 'line 1: x is no key' >&2\nexit 3", "%s"]}
+    with pytest.raises(InstallError) as failed:
+        apply([item])
+    message = str(failed.value)
+    assert "fails `/bin/sh -c ... %s` (exit 3), so it was not written: line 1: x is no key" % target in message
+    assert "\n" not in message and not target.exists()
+
+
 def test_blocks_failing_validation_leave_the_file(tmp_path):
     config = tmp_path / "sshd_config"
     config.write_bytes(STOCK)
