@@ -12,6 +12,8 @@ fails first and the teams can be previewed against the users the run would creat
 
 from __future__ import annotations
 
+from collections import Counter
+
 from . import names, removal, sshkeys
 from . import state as statelib
 from .errors import Invalid
@@ -82,6 +84,33 @@ def _declared_keys(name, keys):
             raise Invalid("user %s: keys[%d]: %s" % (name, index, error.message))
         out.setdefault(key.blob_b64, key.line)
     return out
+
+
+def declaration_problems(users, teams, purge):
+    """What only the whole declaration shows, every offender at once (the per-item checks stop
+    at the first): names declared twice, and owners or members that are no declared user (with
+    purge) or a user the declaration marks absent. ``None`` when there is nothing to fix."""
+    def twice(items):
+        counted = Counter(item["name"] for item in items)
+        return sorted(name for name, count in counted.items() if count > 1)
+
+    def present(items):
+        return [item for item in items if (item.get("state") or "present") == "present"]
+
+    referenced = set()
+    for team in present(teams):
+        referenced.update((team.get("owners") or []) + (team.get("members") or []))
+    if purge:
+        unknown = referenced - set(user["name"] for user in present(users))
+    else:
+        unknown = referenced & set(user["name"] for user in users if user.get("state") == "absent")
+    users_twice, teams_twice = twice(users), twice(teams)
+    if not (users_twice or teams_twice or unknown):
+        return None
+    return ("Fix the declared users and teams. Users declared more than once: %s. Teams declared more than"
+            " once: %s. Owners or members that are not declared users%s: %s."
+            % (", ".join(users_twice) or "none", ", ".join(teams_twice) or "none",
+               "" if purge else " or are marked absent", ", ".join(sorted(unknown)) or "none"))
 
 
 def _each_once(items, check, what):

@@ -17,6 +17,9 @@ description:
   - Every key, name, command, app, service and reference between teams and users is checked,
     and the purge guard of the two modules is applied, so a bad declaration fails here before
     anything on the host changes. The C(dokku_teams) role runs it first.
+  - First, what only the whole declaration shows is reported in one message, every offender at
+    once - names declared more than once, owners and members that are no declared user (with
+    O(purge)) or a user the declaration marks absent.
   - The teams are compared against the users the declaration would leave, so check mode on a
     fresh host previews the teams too.
   - When the state cannot be read (a broken state the role would rebuild) the declaration is
@@ -83,9 +86,9 @@ from ansible_collections.dokku_ci.teams.plugins.module_utils import state as sta
 from ansible_collections.dokku_ci.teams.plugins.module_utils.ansible_common import (
     Context, changes, new_module, normalise, run, section_diff)
 from ansible_collections.dokku_ci.teams.plugins.module_utils.declare import (
-    declare_teams, declare_users, removal_options, team_declarations, team_list_options, user_declarations,
+    declaration_problems, declare_teams, declare_users, removal_options, team_declarations, team_list_options, user_declarations,
     user_list_options)
-from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import StateError
+from ansible_collections.dokku_ci.teams.plugins.module_utils.errors import Invalid, StateError
 from ansible_collections.dokku_ci.teams.plugins.module_utils.removal import check_share
 
 
@@ -94,6 +97,9 @@ def plan(current, params):
     def settle(state):
         return normalise(state, current["serial"])
 
+    problems = declaration_problems(params["users"], params["teams"], params["purge"])
+    if problems:
+        raise Invalid(problems)
     users = user_declarations(dict(params, name=None))
     teams = team_declarations(dict(params, name=None))
     return declare_teams(declare_users(current, users, params, settle), teams, params, settle)

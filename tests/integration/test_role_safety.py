@@ -47,7 +47,6 @@ def refused(r, *fragments):
 
 VALIDATION = ("Refuse a ci account name that belongs to Dokku or root", "Look up the ci account",
               "Refuse an existing account the role did not create", "Refuse an empty declaration with purge",
-              "Check that names are unique and every owner and member is a declared user",
               "Check the declared users and teams against the host's state")
 
 
@@ -138,6 +137,21 @@ def test_a_limit_the_gate_would_refuse_fails_the_run_and_keeps_the_old_gate_conf
     assert "upload_timeout must be a positive number of seconds" in text, str(r)
     assert root(lab, "sha1sum /etc/dokku-teams/gate.conf") == before
     assert as_user(lab, keys, "alice", "teams:whoami").returncode == 0
+
+
+def test_a_malformed_or_inconsistent_declaration_fails_in_the_plan_before_anything_changes(
+        lab, converged, inventory, keys, ansible_env):
+    vars_ = yaml.safe_load(open(EXAMPLE_VARS))
+    users = [dict(u, keys=[(keys / ("%s.pub" % u["name"])).read_text().strip()]) for u in vars_["dokku_teams_users"]]
+    before = root(lab, FINGERPRINT)
+    shapeless = playbook(ansible_env, inventory, keys, extra_vars={"dokku_teams_users": users + [{"keys": []}]})
+    refused(shapeless, "missing required arguments: name found in users")
+    teams = vars_["dokku_teams_teams"] + [{"name": "web", "members": ["zed"]}, {"name": "qa", "owners": ["yan"]}]
+    twice = playbook(ansible_env, inventory, keys,
+                     extra_vars={"dokku_teams_users": users + users[:1], "dokku_teams_teams": teams})
+    refused(twice, "Users declared more than once: %s. Teams declared more than once: web." % users[0]["name"],
+            "Owners or members that are not declared users: yan, zed.")
+    assert root(lab, FINGERPRINT) == before
 
 
 def test_the_example_inventory_still_applies_with_no_change(lab, converged, inventory, keys, ansible_env):

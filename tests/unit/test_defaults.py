@@ -15,7 +15,7 @@ import jinja2
 import pytest
 import yaml
 
-from module_utils import gateconfig
+from module_utils import declare, gateconfig
 from module_utils.gateconfig import DEFAULT_PATH, DEFAULTS, PYTHON, SUDO
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -97,12 +97,46 @@ def test_the_roles_fixed_paths_are_the_engines():
 
 
 def test_the_role_argument_specs_give_the_roles_defaults():
-    options = _yaml("meta/argument_specs.yml")["argument_specs"]["main"]["options"]
+    entry_points = _yaml("meta/argument_specs.yml")["argument_specs"]
+    options = dict(entry_points["main"]["options"], **entry_points["declaration"]["options"])
     defaults = _yaml("defaults/main.yml")
     checked = [name for name, spec in options.items() if "default" in spec]
     for name in checked:
         assert options[name]["default"] == defaults[name], name
-    assert {"dokku_teams_state_dir", "dokku_teams_audit_log", "dokku_teams_dokku_bin"} <= set(checked)
+    assert {"dokku_teams_state_dir", "dokku_teams_audit_log", "dokku_teams_dokku_bin", "dokku_teams_users",
+            "dokku_teams_teams"} <= set(checked)
+
+
+def _shape(spec):
+    """What a spec says of values' shape (not their docs or defaults), nested options too."""
+    out = {}
+    for name, option in spec.items():
+        out[name] = dict((field, option.get(field)) for field in ("type", "elements", "choices"))
+        out[name]["required"] = option.get("required", False)
+        out[name]["options"] = _shape(option["options"]) if "options" in option else None
+    return out
+
+
+def test_the_declaration_entry_point_documents_the_shape_dokku_team_plan_checks():
+    entry_points = _yaml("meta/argument_specs.yml")["argument_specs"]
+    assert set(entry_points) == {"main", "declaration"}
+    # main's options are templated and checked by Ansible before every run; these only by the plan
+    declared = entry_points["declaration"]["options"]
+    assert set(declared) == {"dokku_teams_users", "dokku_teams_teams"}
+    assert not set(entry_points["main"]["options"]) & set(declared)
+    for role_name, items in (("dokku_teams_users", declare.user_item_options()),
+                             ("dokku_teams_teams", declare.team_item_options())):
+        assert (declared[role_name]["type"], declared[role_name]["elements"]) == ("list", "dict")
+        documented, checked = _shape(declared[role_name]["options"]), _shape(items)
+        # every documented field is one the module takes, with the same shape (the module also
+        # takes a user's own exclusive_keys, which the role leaves to dokku_teams_exclusive_keys)
+        assert documented == dict((name, checked[name]) for name in documented), role_name
+        assert set(checked) - set(documented) <= {"exclusive_keys"}, role_name
+    with open(os.path.join(ROLE, "tasks", "validate.yml")) as handle:
+        plan = [task for task in yaml.safe_load(handle) if "dokku_ci.teams.dokku_team_plan" in task]
+    assert len(plan) == 1 and plan[0]["when"] == "not __dokku_teams_policy_unchanged"
+    # the argument specs are part of the stamp's key: a changed spec checks the declaration again
+    assert "role_path ~ '/meta/argument_specs.yml'" in _yaml("vars/main.yml")["__dokku_teams_key_files"]
 
 
 def test_every_interpreter_named_outside_the_engine_is_the_engines():

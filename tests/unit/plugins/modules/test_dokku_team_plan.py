@@ -41,7 +41,7 @@ def test_an_applied_declaration_plans_no_change(host):
 @pytest.mark.parametrize("users, teams, message", [
     ([{"name": "alice", "keys": ["ssh-ed25519 AAAA"]}], [], "user alice: keys[0]"),
     (USERS, [{"name": "Web"}], "invalid team name"),
-    (USERS, [{"name": "web", "members": ["alicee"]}], "unknown user alicee"),
+    (USERS, [{"name": "web", "members": ["alicee"]}], "Owners or members that are not declared users: alicee."),
     (USERS, [{"name": "web", "commands": ["apps:list"], "apps": ["Shop"]}], "Shop"),
     (USERS + [{"name": "bob", "keys": [key_line(1)]}], [], "already belongs to user"),
     ([{"name": "alice", "keys": [key_line(1)], "from": ["10.0.0.1/8"]}], [], "host bits"),
@@ -52,6 +52,23 @@ def test_a_bad_declaration_fails_and_writes_nothing(host, users, teams, message)
     result = host.run(MODULE, users=users, teams=teams, purge=True)
     assert result.get("failed") and message in result["msg"], result
     assert host.snapshot() == before
+
+
+def test_what_only_the_whole_declaration_shows_is_reported_at_once(host):
+    users = USERS + [{"name": "alice", "keys": [key_line(3)]}, {"name": "gone", "state": "absent"}]
+    teams = TEAMS + [{"name": "web", "members": ["zed"]}, {"name": "ops", "owners": ["yan", "gone"]},
+                     {"name": "old", "state": "absent", "members": ["nobody"]}]
+    before = host.snapshot()
+    result = host.run(MODULE, users=users, teams=teams, purge=True)
+    assert result.get("failed"), result
+    assert result["msg"] == ("Fix the declared users and teams. Users declared more than once: alice. Teams"
+                             " declared more than once: web. Owners or members that are not declared users:"
+                             " gone, yan, zed.")
+    assert host.snapshot() == before
+    # without purge, users the host knows may be named; a user marked absent may not
+    result = host.run(MODULE, users=users[2:], teams=[{"name": "ops", "owners": ["gone", "olivia"]}])
+    assert result.get("failed") and result["msg"].endswith(
+        "Owners or members that are not declared users or are marked absent: gone."), result
 
 
 def test_a_plan_that_wipes_everything_is_refused(host):
