@@ -223,6 +223,12 @@ def _dokku(words):
     request.spec = spec
     request.escape = spec.literal
     request.handler = spec.handler
+    # Whatever the row says: Dokku exports every --word of the command in DOKKU_GLOBAL_FLAGS
+    # (common/functions:479-523) and plugn's go-basher writes it into a bash file where a
+    # backslash ends its quoting (valuetypes: _PRINTABLE).
+    for word in words[1:]:
+        if word.startswith("--") and "\\" in word:
+            _invalid(request, "%s: no backslash in an option" % show(word))
     positionals, seen = _options(spec, words[1:], request)
     if spec.scope == "admin":
         request.admin_reason = "%s is restricted to admins" % command

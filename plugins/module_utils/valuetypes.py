@@ -12,6 +12,8 @@ comments say what Dokku does with values of each type. (No ``re``: the gate impo
 
 from __future__ import annotations
 
+import binascii
+
 from . import images
 from .names import APP, Pattern
 
@@ -29,8 +31,19 @@ _PATH_CHARS = frozenset(_ALNUM + "._/-")
 _URL_CHARS = frozenset(_ALNUM + "._~/%:@+-=")
 _LABEL = Pattern(_LOWER + _DIGITS, _LOWER + _DIGITS + "-", 63)
 # Printable ASCII without a blank: the words the gate's splitter can produce outside quotes.
-_VISIBLE = frozenset(chr(c) for c in range(0x21, 0x7F))
-_PRINTABLE = frozenset(chr(c) for c in range(0x20, 0x7F))
+# No value a member gives Dokku holds a backslash (but the container words of run/enter, below):
+# Dokku's bash plugins export what they are given (a datastore's -C/--custom-env and every other
+# option: dokku-postgres common-functions:724-807; config values at every deploy,
+# builder-herokuish/builder-build:44-45) and plugn's go-basher writes the environment of every
+# hook as export K=$'V', escaping only quotes (go-basher v5.1.8 basher.go:393-394): a backslash
+# before a quote ends the string and the rest runs as the dokku user. Without a backslash every
+# quote stays escaped, and godotenv, which stores config values, cannot be led to misread one
+# (a value ending in a backslash swallows the next key's quote: godotenv parser.go:166-169).
+_VISIBLE = frozenset(chr(c) for c in range(0x21, 0x7F)) - frozenset("\\")
+_PRINTABLE = frozenset(chr(c) for c in range(0x20, 0x7F)) - frozenset("\\")
+# A container's command word reaches the container as one argv word: go-basher quotes hook
+# arguments whole (basher.go:437) and the scheduler passes them as an array.
+_ARGV_WORD = _PRINTABLE | frozenset("\\")
 _HEX = frozenset("0123456789abcdef")
 _B36 = Pattern(_LOWER + _DIGITS, _LOWER + _DIGITS, 2048)
 _TAG = Pattern(_ALNUM + "_", _ALNUM + "_.-", 128)
@@ -588,8 +601,9 @@ def reserved_keys():
 
 
 def t_config_pair(value, ctx=None):
-    """``KEY=VALUE``: any printable value; values are single-quoted when exported
-    (config/environment.go:297-310) and reach containers by key (config/docker-args-deploy:15)."""
+    """``KEY=VALUE``: any printable value but a backslash (plugn's go-basher, above); values are
+    single-quoted when exported (config/environment.go:297-310) and reach containers by key
+    (config/docker-args-deploy:15)."""
     key, eq, rest = value.partition("=") if isinstance(value, str) else ("", "", "")
     return bool(eq) and t_config_key(key) and len(rest) <= 4096 and all(c in _PRINTABLE for c in rest)
 
@@ -598,11 +612,20 @@ _BASE64 = frozenset(_ALNUM + "+/")
 
 
 def t_config_b64(value, ctx=None):
-    """``KEY=BASE64`` for ``config:set --encoded`` (config/functions.go:146-152 decodes every value)."""
+    """``KEY=BASE64`` for ``config:set --encoded`` (config/functions.go:146-152 decodes every value):
+    the value it decodes to is held to ``config-pair``'s, but may span lines (a PEM key): a line
+    break inside go-basher's $'...' or Dokku's '...' export stays part of the value."""
     key, eq, rest = value.partition("=") if isinstance(value, str) else ("", "", "")
     body = rest.rstrip("=")
-    return (bool(eq) and t_config_key(key) and len(rest) <= 16384 and len(rest) - len(body) <= 2
-            and all(c in _BASE64 for c in body))
+    if not (bool(eq) and t_config_key(key) and len(rest) <= 16384 and len(rest) - len(body) <= 2
+            and all(c in _BASE64 for c in body)):
+        return False
+    try:
+        decoded = binascii.a2b_base64(rest.encode("ascii"))
+    except (binascii.Error, ValueError):
+        return False
+    return len(decoded) <= 12288 and all((0x20 <= byte < 0x7F and byte != 0x5C) or byte in b"\t\r\n"
+                                          for byte in decoded)
 
 
 def t_env_pair(value, ctx=None):
@@ -629,11 +652,14 @@ def t_cmdword(value, ctx=None):
     must be ``--name[=value]``, not one of Dokku's own flags (common/functions:493-507) and not a
     ``--label*`` word, which scheduler-run copies into the docker arguments
     (scheduler-docker-local/scheduler-run:91-98)."""
-    if not isinstance(value, str) or not 0 < len(value) <= 4096 or any(c not in _PRINTABLE for c in value):
+    if not isinstance(value, str) or not 0 < len(value) <= 4096 or any(c not in _ARGV_WORD for c in value):
         return False
     if not value.startswith("--"):
         return True
-    return _FLAG_NAME.match(value[2:].partition("=")[0]) and not _dokku_flag(value)
+    # Every --word of the command also lands in Dokku's exported DOKKU_GLOBAL_FLAGS
+    # (common/functions:479-523), so it is a value like any other: no backslash.
+    return (_FLAG_NAME.match(value[2:].partition("=")[0]) and not _dokku_flag(value)
+            and all(c in _PRINTABLE for c in value))
 
 
 def t_app(value, ctx=None):

@@ -69,9 +69,19 @@ for ch in ";&|$`<>(){}*?[]~#\\":
     case("ps:restart web%s" % ch, MALFORMED, "glued %r" % ch)
     case("ps:restart web %s id" % ch, MALFORMED, "separate %r" % ch)
 # ... inside single quotes: literal (a config value), inside double quotes: literal except $ ` \.
+# A backslash is a character no config value may hold (valuetypes: plugn's go-basher).
 for ch in ";&|$`<>(){}*?[]~#\\":
-    case("config:set web 'A=x%sy'" % ch, OK, "single-quoted %r" % ch)
+    case("config:set web 'A=x%sy'" % ch, INVALID if ch == "\\" else OK, "single-quoted %r" % ch)
     case('config:set web "A=x%sy"' % ch, MALFORMED if ch in "$`\\" else OK, "double-quoted %r" % ch)
+
+# --- backslashes that would end go-basher's $'...' quoting of a hook's environment ---------------
+case("config:set web 'A=x\\'\"'\"'; id; #'", INVALID, "config value breaking out of $'...'")
+case("config:set web 'A=x\\' 'B=BASH_ENV=$(id) #'", INVALID, "config value ending in a backslash")
+case("config:set --encoded web A=eFwnOyBpZDsgIw==", INVALID, "encoded value with a backslash")
+case("config:set --encoded web PEM=LS0tLS1CRUdJTgpNSUk9CmVuZAo=", OK, "encoded value over lines")
+case("run web true '--x=\\'\"'\"'; id; #'", INVALID, "--word in DOKKU_GLOBAL_FLAGS")
+case("run web grep 'a\\.b' file", OK, "backslash in a container word")
+case("postgres:create db -C 'A=x\\'", INVALID, "datastore option exported by the plugin")
 
 # --- control bytes ----------------------------------------------------------------------------
 for byte, label in [("\x00", "NUL"), ("\n", "LF"), ("\r", "CR"), ("\x1b", "ESC"), ("\x7f", "DEL"),

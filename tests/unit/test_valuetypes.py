@@ -84,8 +84,9 @@ EXAMPLES = {
     "cron": (["0 3 * * *", "@daily", "*/5 * * * 1-5"], ["* * * * * root id #", "0 3 * * * root", "0 3 * * %", "@reboot"]),
     "config-key": (["NODE_ENV", "DATABASE_URL", "PORT", "GIT_REV"],
                    ["PATH", "BASH_ENV", "LD_PRELOAD", "DOCKER_BIN", "DOKKU_X", "IMAGE", "lowercase", "_X", "1A", "GIT_DIR"]),
-    "config-pair": (["NODE_ENV=production", "GREETING=hello world", "A="], ["NOVALUE", "PATH=/x", "A=\x01"]),
-    "config-b64": (["CERT=aGVsbG8gd29ybGQ=", "A="], ["CERT=not base64!", "CERT=a===", "PATH=eA=="]),
+    "config-pair": (["NODE_ENV=production", "GREETING=hello world", "A="], ["NOVALUE", "PATH=/x", "A=\x01", "A=x\\'; id; #", "A=x\\"]),
+    "config-b64": (["CERT=aGVsbG8gd29ybGQ=", "A=", "PEM=LS0tLS1CRUdJTgpNSUk9CmVuZAo="], ["CERT=not base64!", "CERT=a===", "PATH=eA==",
+                                                    "A=eFw=", "A=eFwnOyBpZDsgIw==", "A=AQ=="]),
     "env-pair": (["FOO=bar", "GREETING=hi"], ["A=1 --privileged", "A=\"x", "DOKKU_ROOT", "PATH=/x", "foo=bar"]),
     "cmdword": (["ls", "-la", "--noinput", "--settings=x.y", "echo \"$HOME\" && ls", "--all"],
                 ["--app", "--trace", "--force", "--quiet=1", "--label=x", "--label-file=/x", "--Upper", "a\tb", ""]),
@@ -125,6 +126,18 @@ def test_no_type_accepts_a_dokku_flag_or_a_control_byte():
     for kind in valuetypes.TYPES:
         for value in ("--app", "--trace", "--force", "--quiet", "a\nb", "a\x00b"):
             assert not valuetypes.check(kind, value, APP), (kind, value)
+
+
+def test_no_type_but_a_container_word_accepts_a_backslash():
+    # plugn's go-basher writes hook environments as export K=$'V' escaping only quotes
+    # (basher.go:393-394), and Dokku's bash plugins export what they are given.
+    for kind, (accepted, unused) in EXAMPLES.items():
+        for value in accepted:
+            for at in sorted({0, len(value) // 2, max(len(value) - 1, 0), len(value)}):
+                changed = value[:at] + "\\" + value[at:]
+                assert not valuetypes.check(kind, changed, APP) or (kind == "cmdword" and not changed.startswith("--")), \
+                    (kind, changed)
+    assert valuetypes.check("cmdword", "a\\.b", APP) and not valuetypes.check("cmdword", "--x=\\'", APP)
 
 
 def test_reserved_config_data_is_compact():
