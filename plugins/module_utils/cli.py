@@ -57,7 +57,6 @@ Deploy guard:
   app:trust APP             stop checking APP's deploys (audited)
   app:untrust APP           check them again (audited)
   app:trusted [--format json]
-  app:sync-guard            copy the admins into the guard's file (the role does it)
 """
 
 

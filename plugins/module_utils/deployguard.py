@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 
-from . import dockerfile, imagecheck, sigilfuncs, sigilparse
+from . import appjsonguard, dockerfile, imagecheck, sigilfuncs, sigilparse
 from .names import show
 
 DEFAULT_LIB_ROOT = "/var/lib/dokku"
@@ -177,6 +177,76 @@ def read_tree_file(workdir, relative, where):
     return _decode(data), None
 
 
+# Files Dokku takes from the tree that no template check can make safe: nginx (root) reads every
+# directive of the app's own template (log paths it opens, files it includes: nginx-vhosts/
+# core-post-extract:19-36, templates/dokku.conf.sigil:1), and OpenResty turns include files into
+# labels its proxy loads beside the Docker socket (openresty-vhosts/core-post-extract:63-90,
+# docker-args-process-deploy:34-59). An admin who has read them trusts the app instead.
+NGINX_WHY = "is an nginx template, which nginx reads as root: `dokku-teams app:trust APP` once an admin has read it"
+INCLUDES_WHY = "holds OpenResty includes, which its proxy loads beside the Docker socket: an admin must trust the app"
+OPENRESTY_INCLUDES = ("openresty/http-includes", "openresty/http-location-includes")
+
+
+def _label(path, default):
+    return path if path == default else show(path)
+
+
+def _files(lib_root, app, pairs):
+    """``(where, path, check)`` for each file Dokku takes from the tree or the source image;
+    ``check(where, text)`` is a ``Refusal`` or None."""
+    def template(where, text):
+        return check_template(where, text, pairs)
+
+    def app_json(where, text):
+        why = appjsonguard.refusal(text) if text.strip() else None
+        return None if why is None else Refusal(where, 0, why)
+
+    def never(why):
+        return lambda where, text: Refusal(where, 0, why)
+
+    nginx_path = _prop(lib_root, "nginx", app, "nginx-conf-sigil-path") or "nginx.conf.sigil"
+    app_json_path = _prop(lib_root, "app-json", app, "appjson-path").strip("/") or "app.json"
+    return ([("CHECKS", "CHECKS", template), (_label(nginx_path, "nginx.conf.sigil"), nginx_path, never(NGINX_WHY)),
+             (_label(app_json_path, "app.json"), app_json_path, app_json)]
+            + [(path, path, never(INCLUDES_WHY)) for path in OPENRESTY_INCLUDES])
+
+
+def _image_files(app, source_image, files, image_reader, inspect):
+    if image_reader is None:
+        return Refusal("source image", 0, "cannot be inspected here (no Docker client)")
+    why = imagecheck.refusal(app, "FROM", source_image, inspect)
+    if why is not None:
+        shown = show(source_image) if imagecheck.images.parse(source_image) is not None else "its image"
+        return Refusal("source image", 0, "%s is %s" % (shown, why))
+    try:
+        found = image_reader(source_image, [path for unused, path, unused_check in files])
+    except ImageReadError as error:
+        return Refusal("source image", 0, "its files cannot be read (%s)" % error)
+    for where, path, check in files:
+        data = found.get(path)
+        if data is None:
+            continue
+        if len(data) > MAX_FILE:
+            return Refusal(where, 0, "is larger than the guard reads (%d bytes)" % MAX_FILE)
+        refusal = check(where + " in the image", _decode(data))
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def _tree_files(workdir, files):
+    for where, path, check in files:
+        if path in OPENRESTY_INCLUDES:
+            text, refusal = ("", None) if os.path.lexists(os.path.join(workdir, path)) else (None, None)
+        else:
+            text, refusal = read_tree_file(workdir, path, where)
+        if refusal is None and text is not None:
+            refusal = check(where, text)
+        if refusal is not None:
+            return refusal
+    return None
+
+
 def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, inspect=None):
     """The first ``Refusal`` for this deploy, or None. ``image_reader(image, paths)`` returns
     ``{path: bytes or None}`` for files inside a source image (``ImageReadError`` when it
@@ -190,38 +260,14 @@ def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, 
         if not inside.startswith(root + "/"):
             return Refusal("build-dir %s" % show(build_dir), 0, "is a link out of the source tree")
         workdir = inside
-    pairs = delimiter_pairs(lib_root, app, environ)
-    nginx_path = _prop(lib_root, "nginx", app, "nginx-conf-sigil-path") or "nginx.conf.sigil"
-    templates = [("CHECKS", "CHECKS"), (show(nginx_path) if nginx_path != "nginx.conf.sigil" else nginx_path,
-                                        nginx_path)]
+    files = _files(lib_root, app, delimiter_pairs(lib_root, app, environ))
     source_image = _prop(lib_root, "git", app, "source-image")
     if source_image:
-        if image_reader is None:
-            return Refusal("source image", 0, "cannot be inspected here (no Docker client)")
-        why = imagecheck.refusal(app, "FROM", source_image, inspect)
-        if why is not None:
-            shown = show(source_image) if imagecheck.images.parse(source_image) is not None else "its image"
-            return Refusal("source image", 0, "%s is %s" % (shown, why))
-        try:
-            found = image_reader(source_image, [path for unused, path in templates])
-        except ImageReadError as error:
-            return Refusal("source image", 0, "its files cannot be read (%s)" % error)
-        for where, path in templates:
-            data = found.get(path)
-            if data is None:
-                continue
-            if len(data) > MAX_FILE:
-                return Refusal(where, 0, "is larger than the guard reads (%d bytes)" % MAX_FILE)
-            refusal = check_template(where + " in the image", _decode(data), pairs)
-            if refusal is not None:
-                return refusal
+        refusal = _image_files(app, source_image, files, image_reader, inspect)
     else:
-        for where, path in templates:
-            text, refusal = read_tree_file(workdir, path, where)
-            if refusal is None and text is not None:
-                refusal = check_template(where, text, pairs)
-            if refusal is not None:
-                return refusal
+        refusal = _tree_files(workdir, files)
+    if refusal is not None:
+        return refusal
     dockerfiles = ["Dockerfile"]
     configured = _prop(lib_root, "builder-dockerfile", app, "dockerfile-path")
     if configured and configured != "Dockerfile":

@@ -5,9 +5,11 @@
 
 Dokku runs it as the ``dokku`` user with ``APP SOURCECODE_WORK_DIR REV`` (``plugins/git/functions``
 ``git_trigger_build``) before its own ``core-post-extract`` triggers (the plugin directory's
-name puts it first in plugn's order). ``NAME`` is the person the gate (or sshcommand) ran Dokku
-for. Admins, trusted apps and a local operator (no ``NAME``) pass; everyone else's deploy is
-checked by ``deployguard.decide``. A refusal is one line on stderr and exit 1: plugn stops at
+name puts it first in plugn's order). Every deploy of an app an admin has not trusted
+(``dokku-teams app:trust APP``) is checked by ``deployguard.decide``, whoever starts it: what it
+judges is the content, and a member can plant content that an admin's or the host's own rebuild
+later builds (a branch pushed but not deployed, then ``git:set APP deploy-branch``; a property
+that names another file at the next build). A refusal is one line on stderr and exit 1: plugn stops at
 the first failing trigger and ``git_trigger_build`` returns, so nothing is rendered or built.
 
 Usage: deploy-guard --guard-file FILE APP WORKDIR [REV]
@@ -23,12 +25,8 @@ from .errors import EX_FAIL, EX_MALFORMED
 from .names import APP, show
 
 
-def who_passes(doc, app, name):
+def who_passes(doc, app):
     """Why this deploy is not checked (a phrase), or None when it is."""
-    if not name:
-        return "it was started on the host, not through the gate"
-    if name in doc["admins"]:
-        return "%s is an admin" % name
     if app in doc["trusted"]:
         return "app %s is trusted" % app
     return None
@@ -44,8 +42,7 @@ def run(argv, environ, owner_uid=0, image_reader=None, inspect=None, out=None, e
     if not APP.match(app):
         err.write("!     deploy refused by the deploy guard: app name %s cannot be checked\n" % show(app))
         return EX_FAIL
-    name = environ.get("NAME", "")
-    reason = who_passes(guardfile.read(guard_path, owner_uid), app, name)
+    reason = who_passes(guardfile.read(guard_path, owner_uid), app)
     if reason is not None:
         out.write("-----> Deploy guard: not checked (%s)\n" % reason)
         return 0

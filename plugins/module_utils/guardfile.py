@@ -1,19 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to dokku_ci.teams
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The deploy guard's one fact file: who is an admin, which apps are trusted.
+"""The deploy guard's one fact file: which apps an admin trusts.
 
 The guard runs inside Dokku as the ``dokku`` user, and the state directory is root's alone
 (0700). So root writes this small file beside it -- ``STATE_DIR-guard/guard.json``, directory
-root:dokku 0750, file root:dokku 0640 -- holding only the admins' names and the trusted apps::
+root:dokku 0750, file root:dokku 0640 -- holding only the trusted apps::
 
-    {"version": 1, "admins": ["root-admin"], "trusted": ["legacy-app"]}
+    {"version": 1, "trusted": ["legacy-app"]}
 
-Trust lives only here (set by ``dokku-teams app:trust|untrust``); the admins are copied from the
-state by every store commit (``sync_admins``). The file is written only when its directory
-exists (the role creates it where the guard is installed). The reader fails closed: a missing,
-unreadable, foreign-owned, writable-by-others or garbled file means no admins and no trusted
-apps, so the guard applies to everyone.
+Trust lives only here (set by ``dokku-teams app:trust|untrust``), written only when the
+directory exists (the role creates it where the guard is installed). Files written before the
+guard checked admins' deploys too also list the admins: read, checked, and dropped at the next
+write. The reader fails closed: a missing, unreadable, foreign-owned, writable-by-others or
+garbled file means no trusted apps, so the guard checks every deploy.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .errors import StateError
 
 FILE = "guard.json"
 MAX_BYTES = 1024 * 1024
-EMPTY = {"version": 1, "admins": [], "trusted": []}
+EMPTY = {"version": 1, "trusted": []}
 
 
 def directory(state_dir):
@@ -38,8 +38,9 @@ def path(state_dir):
 
 def _valid(doc):
     from .names import APP, USER
-    return (isinstance(doc, dict) and doc.get("version") == 1 and set(doc) == set(EMPTY)
-            and isinstance(doc["admins"], list) and all(isinstance(u, str) and USER.match(u) for u in doc["admins"])
+    admins = doc.get("admins", []) if isinstance(doc, dict) else None    # the earlier format's
+    return (isinstance(doc, dict) and doc.get("version") == 1 and set(EMPTY) <= set(doc) <= set(EMPTY) | {"admins"}
+            and isinstance(admins, list) and all(isinstance(u, str) and USER.match(u) for u in admins)
             and isinstance(doc["trusted"], list) and all(isinstance(a, str) and APP.match(a) for a in doc["trusted"]))
 
 
@@ -51,7 +52,7 @@ def read(file_path, owner_uid=0):
         doc = json.loads(data.decode("utf-8"))
     except (StateError, OSError, ValueError):
         return dict(EMPTY)
-    return doc if _valid(doc) else dict(EMPTY)
+    return {"version": 1, "trusted": doc["trusted"]} if _valid(doc) else dict(EMPTY)
 
 
 def _encode(doc):
@@ -67,20 +68,6 @@ def _write(state_dir, doc):
 
 def _current(state_dir):
     return read(path(state_dir), os.geteuid())
-
-
-def sync_admins(state_dir, state):
-    """Copy the state's admins into the guard file (callers hold the store lock)."""
-    if not os.path.isdir(directory(state_dir)):
-        return False
-    from .names import ADMIN_TEAM
-    doc = _current(state_dir)
-    admins = sorted(state["teams"].get(ADMIN_TEAM, {}).get("members", []))
-    if doc["admins"] == admins and os.path.exists(path(state_dir)):
-        return False
-    doc["admins"] = admins
-    _write(state_dir, doc)
-    return True
 
 
 def set_trust(state_dir, app, trusted, lock_timeout=10.0):

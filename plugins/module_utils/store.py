@@ -345,8 +345,6 @@ class Store(object):
                             before_rename=lambda info: self._write_seal(previous + [identity(info)]))
 
     def _commit(self, old, candidate, views_serial):
-        # The deploy guard reads the admins from a file the dokku user may read (guardfile.py).
-        from .guardfile import sync_admins
         from .state import validate
         if not isinstance(candidate, dict):
             raise StateError("a transaction must leave a state document in tx.state")
@@ -356,7 +354,6 @@ class Store(object):
         changed = new != old
         stale = views_serial != old["serial"]
         if not changed and not stale:
-            sync_admins(self.state_dir, old)
             return False
         if changed:
             new["serial"] = old["serial"] + 1
@@ -392,7 +389,6 @@ class Store(object):
         info = self._state_info()
         if info is not None:
             self._write_seal([identity(info)])
-        sync_admins(self.state_dir, new)
         return changed
 
     def _view_path(self, user):

@@ -3,9 +3,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """``dokku-teams app:trust|untrust|trusted``: lift the deploy guard for an app, or put it back.
 
-``app:sync-guard`` copies the admins into the guard file (the role runs it once at install;
-every state change does it afterwards).
-
 Root only (the CLI), and every change is audited like a gate decision: one line with the
 acting person (``SUDO_USER`` when an admin used sudo, else ``root``), ``pseudo`` ``app:trust`` or
 ``app:untrust`` and the app, written before the guard file changes.
@@ -30,13 +27,6 @@ def execute(state_dir, audit_log, verb, args, actor, environ):
         if as_json:
             return 0, json.dumps(doc["trusted"]) + "\n"
         return 0, "=====> Apps the deploy guard trusts\n" + "".join("%s\n" % a for a in doc["trusted"])
-    if verb == "sync-guard" and not args:
-        from . import fsutil
-        from .store import Store
-        store = Store(state_dir)
-        with fsutil.lock(store.lock_path, store.lock_timeout):
-            written = guardfile.sync_admins(state_dir, store.load())
-        return 0, "-----> guard file %s\n" % ("written" if written else "unchanged")
     if verb not in ("trust", "untrust") or len(args) != 1:
         raise Malformed("usage: dokku-teams app:trust APP | app:untrust APP | app:trusted [--format json]")
     app = args[0]

@@ -605,7 +605,12 @@ def t_config_pair(value, ctx=None):
     single-quoted when exported (config/environment.go:297-310) and reach containers by key
     (config/docker-args-deploy:15)."""
     key, eq, rest = value.partition("=") if isinstance(value, str) else ("", "", "")
-    return bool(eq) and t_config_key(key) and len(rest) <= 4096 and all(c in _PRINTABLE for c in rest)
+    return bool(eq) and t_config_key(key) and config_value(rest)
+
+
+def config_value(text):
+    """A config value a member may set (``config:set``, an app.json ``env`` entry)."""
+    return len(text) <= 4096 and all(c in _PRINTABLE for c in text)
 
 
 _BASE64 = frozenset(_ALNUM + "+/")

@@ -63,20 +63,31 @@ def head(root, app="web"):
 
 
 def test_a_plain_push_reaches_rendering(root, tmp_path):
-    src = repo(tmp_path, {"CHECKS": "/health ok\n", "nginx.conf.sigil": '{{ $.APP | upper }}\n',
-                          "Dockerfile": "FROM debian:bookworm\n"})
+    src = repo(tmp_path, {"CHECKS": "/health ok\n", "Dockerfile": "FROM debian:bookworm\n",
+                          "app.json": '{"scripts": {"dokku": {"predeploy": "rake db:migrate"}}}'})
     r = push(root, src)
     assert r.returncode == 0, r.stderr
     assert "Deploy guard: web passed" in r.stderr
     got = [(e["plugin"], e["template"], e["source"], e["name"]) for e in rendered(root)]
-    assert got == [("nginx-vhosts", "nginx.conf.sigil", "tree", "alice"),
-                   ("scheduler-docker-local", "CHECKS", "tree", "alice")]
+    assert got == [("scheduler-docker-local", "CHECKS", "tree", "alice")]
     assert head(root)
+
+
+def test_a_trusted_apps_own_nginx_template_reaches_rendering(root, tmp_path):
+    doc = root / "guard.json"
+    doc.write_text(json.dumps({"version": 1, "admins": [], "trusted": ["web"]}))
+    doc.chmod(0o640)
+    r = push(root, repo(tmp_path, {"nginx.conf.sigil": "{{ $.APP | upper }}\n"}))
+    assert r.returncode == 0, r.stderr
+    assert "Deploy guard: not checked (app web is trusted)" in r.stderr
+    assert [(e["plugin"], e["template"]) for e in rendered(root)] == [("nginx-vhosts", "nginx.conf.sigil")]
 
 
 @pytest.mark.parametrize("files, where", [
     ({"CHECKS": PWN}, "CHECKS line 1: calls sh"),
-    ({"nginx.conf.sigil": "server {}\n" + PWN}, "nginx.conf.sigil line 2: calls sh"),
+    ({"nginx.conf.sigil": "server {}\n"}, "nginx.conf.sigil: is an nginx template, which nginx reads as root"),
+    ({"app.json": '{"healthchecks": {"web": [{"onFailure": {"command": ["id"]}}]}}'}, "app.json: has a healthcheck"),
+    ({"app.json": '{"env": {"BASH_ENV": "/app/x"}}'}, "app.json: env sets 'BASH_ENV'"),
     ({"CHECKS": '{{ include "/etc/passwd" }}'}, "CHECKS line 1: calls include"),
     ({"Dockerfile": "FROM dokku/other\n"}, "Dockerfile line 1: FROM 'dokku/other' is another app's image"),
 ])

@@ -41,13 +41,70 @@ def prop(lib, plugin, scope, key, value):
 def test_a_plain_tree_passes(tree):
     work, lib = tree
     (work / "CHECKS").write_text("WAIT=5\n/health ok\n")
-    (work / "nginx.conf.sigil").write_text('{{ range $l := $.DOKKU_APP_WEB_LISTENERS | split " " }}'
-                                           'server {{ $l }};{{ end }}\n')
+    (work / "app.json").write_text(json.dumps(APP_JSON))
     (work / "Dockerfile").write_text("FROM debian:bookworm\n")
     assert decide(tree) is None
 
 
-@pytest.mark.parametrize("name", ["CHECKS", "nginx.conf.sigil"])
+APP_JSON = {"name": "web", "scripts": {"dokku": {"predeploy": "rake db:migrate"}},
+            "env": {"NODE_ENV": "production", "SECRET_KEY_BASE": {"generator": "secret"},
+                    "GREETING": {"value": "hello world", "required": False}},
+            "healthchecks": {"web": [{"type": "startup", "name": "up", "path": "/health", "attempts": 3}]},
+            "cron": [{"command": "rake cleanup", "schedule": "@daily"}], "formation": {"web": {"quantity": 2}}}
+
+
+@pytest.mark.parametrize("text, why", [
+    ({"healthchecks": {"web": [{"type": "startup", "command": ["false"],
+                                "onFailure": {"command": ["/bin/sh", "-c", "id > /root/owned"]}}]}},
+     "has a healthcheck onFailure, which docker-container-healthchecker runs on the host as root"),
+    ({"healthchecks": {"web": [{"ONFAILURE": {"url": "http://169.254.169.254/"}}]}}, "has a healthcheck onFailure"),
+    ({"env": {"BASH_ENV": "/var/lib/dokku/data/ps/web/Procfile"}}, "env sets 'BASH_ENV', a config key a member may not set"),
+    ({"Env": {"DOKKU_GLOBAL_RUN_ARGS": "--privileged -v /:/host"}}, "env sets 'DOKKU_GLOBAL_RUN_ARGS'"),
+    ({"env": {"SIGIL_DELIMS": {"value": "[[,]]"}}}, "env sets 'SIGIL_DELIMS'"),
+    ({"env": {"A": {"value": "x\\'; id; #"}}}, "env A has a value config:set would refuse"),
+    ({"env": {"A": 5}}, "env A is neither a string nor an object"),
+    ('{"env": {"A": "1"}, "env": {"LD_PRELOAD": "/tmp/x.so"}}', "env sets 'LD_PRELOAD'"),
+    ('// jsonc\n{"name": "web"}', "cannot be read as plain JSON"),
+])
+def test_app_json_that_reaches_the_host_is_refused(tree, text, why):
+    work, lib = tree
+    (work / "app.json").write_text(text if isinstance(text, str) else json.dumps(text))
+    assert decide(tree).message().startswith("deploy refused by the deploy guard: app.json: " + why)
+    # the same from the configured path, and from a source image
+    prop(lib, "app-json", "web", "appjson-path", "/deploy/app.json\n")
+    (work / "deploy").mkdir()
+    os.rename(str(work / "app.json"), str(work / "deploy" / "app.json"))
+    assert "'deploy/app.json': " + why in decide(tree).message()
+    prop(lib, "git", "web", "source-image", "registry.example.com/team/web:1")
+    data = (work / "deploy" / "app.json").read_bytes()
+    assert "'deploy/app.json' in the image: " + why in decide(
+        tree, image_reader=lambda image, paths: {"deploy/app.json": data}).message()
+
+
+def test_an_empty_app_json_is_no_app_json(tree):
+    (tree[0] / "app.json").write_text(" \n")
+    assert decide(tree) is None
+
+
+@pytest.mark.parametrize("path", ["openresty/http-includes", "openresty/http-location-includes"])
+def test_openresty_includes_are_refused_in_the_tree_and_the_image(tree, path):
+    work, lib = tree
+    (work / path).mkdir(parents=True)
+    assert decide(tree).message() == ("deploy refused by the deploy guard: %s: %s" % (path, deployguard.INCLUDES_WHY))
+    prop(lib, "git", "web", "source-image", "registry.example.com/team/web:1")
+    assert decide(tree, image_reader=lambda image, paths: {}) is None
+    assert deployguard.INCLUDES_WHY in decide(tree, image_reader=lambda image, paths: {path: b""}).message()
+
+
+def test_any_nginx_template_is_refused(tree):
+    (tree[0] / "nginx.conf.sigil").write_text('{{ range $l := $.DOKKU_APP_WEB_LISTENERS | split " " }}'
+                                              'server {{ $l }};{{ end }}\n')
+    assert decide(tree).message() == ("deploy refused by the deploy guard: nginx.conf.sigil: is an nginx template,"
+                                      " which nginx reads as root: `dokku-teams app:trust APP` once an admin has"
+                                      " read it")
+
+
+@pytest.mark.parametrize("name", ["CHECKS"])
 def test_sh_in_a_template_is_refused_with_file_line_and_function(tree, name):
     work, unused = tree
     (work / name).write_text("/health ok\n" + PWN)
@@ -67,8 +124,10 @@ def test_the_configured_nginx_template_path_is_the_one_checked(tree):
     work, lib = tree
     prop(lib, "nginx", "web", "nginx-conf-sigil-path", "deploy/nginx.tmpl\n")
     (work / "deploy").mkdir()
-    (work / "deploy" / "nginx.tmpl").write_text(PWN)
-    assert "'deploy/nginx.tmpl' line 1: calls sh" in decide(tree).message()
+    (work / "deploy" / "nginx.tmpl").write_text("server {}\n")
+    assert "'deploy/nginx.tmpl': is an nginx template" in decide(tree).message()
+    os.rename(str(work / "deploy" / "nginx.tmpl"), str(work / "nginx.conf.sigil"))
+    assert decide(tree) is None    # Dokku copies only the configured path
 
 
 def test_sigil_delims_from_the_app_config_are_followed(tree):
@@ -118,7 +177,8 @@ def test_image_deploys_read_the_templates_from_the_source_image(tree):
         return {"CHECKS": b"/health ok\n", "nginx.conf.sigil": None}
 
     assert decide(tree, image_reader=reader) is None
-    assert asked == [("registry.example.com/team/web:1", ["CHECKS", "nginx.conf.sigil"])]
+    assert asked == [("registry.example.com/team/web:1", ["CHECKS", "nginx.conf.sigil", "app.json",
+                                                          "openresty/http-includes", "openresty/http-location-includes"])]
     refusal = decide(tree, image_reader=lambda image, paths: {"CHECKS": PWN.encode()})
     assert refusal.message() == ("deploy refused by the deploy guard: CHECKS in the image line 1: calls sh, "
                                  "which runs a program on the host")
@@ -213,23 +273,24 @@ def run_guard(tmp_path, work, name, doc_path, app="web"):
     return code, out.getvalue(), err.getvalue()
 
 
-def test_the_program_refuses_users_and_passes_admins_trusted_apps_and_local_operators(tree, tmp_path):
+def test_the_program_checks_every_deploy_but_a_trusted_apps(tree, tmp_path):
     work, unused = tree
     (work / "CHECKS").write_text(PWN)
     doc = guard_doc(tmp_path, admins=["root-admin"], trusted=["legacy"])
-    code, out, err = run_guard(tmp_path, work, "alice", doc)
-    assert code == 1 and out == ""
-    assert err.splitlines() == ["!     deploy refused by the deploy guard: CHECKS line 1: calls sh, which runs a "
-                                "program on the host"]
-    assert run_guard(tmp_path, work, "root-admin", doc)[:2] == (0, "-----> Deploy guard: not checked (root-admin is an admin)\n")
-    assert run_guard(tmp_path, work, "alice", doc, app="legacy")[0] == 0
-    assert run_guard(tmp_path, work, None, doc)[0] == 0
+    refused = ["!     deploy refused by the deploy guard: CHECKS line 1: calls sh, which runs a program on the host"]
+    # a member's push, an admin's rebuild of content a member planted, the host's own rebuild
+    for name in ("alice", "root-admin", None):
+        code, out, err = run_guard(tmp_path, work, name, doc)
+        assert (code, out, err.splitlines()) == (1, "", refused), name
+    assert run_guard(tmp_path, work, "alice", doc, app="legacy")[:2] == (
+        0, "-----> Deploy guard: not checked (app legacy is trusted)\n")
 
 
 def test_an_untrustworthy_guard_file_means_nobody_passes(tree, tmp_path):
     work, unused = tree
     (work / "CHECKS").write_text(PWN)
-    doc = guard_doc(tmp_path, admins=["alice"])
+    doc = guard_doc(tmp_path, trusted=["web"])
+    assert run_guard(tmp_path, work, "alice", doc)[0] == 0
     os.chmod(doc, 0o666)
     assert run_guard(tmp_path, work, "alice", doc)[0] == 1
     os.chmod(doc, 0o640)
@@ -239,21 +300,29 @@ def test_an_untrustworthy_guard_file_means_nobody_passes(tree, tmp_path):
     assert run_guard(tmp_path, work, "alice", str(tmp_path / "missing.json"))[0] == 1
 
 
-def test_admins_follow_the_state_and_trust_is_kept(tmp_path):
+def test_trust_is_kept_across_state_changes_and_the_earlier_format_is_read(tmp_path):
     state_dir = tmp_path / "state"
     store = Store(str(state_dir))
     store.init()
-    assert not os.path.exists(guardfile.path(str(state_dir)))     # no guard directory: nothing written
+    with pytest.raises(Exception, match="deploy guard is not installed"):
+        guardfile.set_trust(str(state_dir), "legacy", True)
     os.mkdir(guardfile.directory(str(state_dir)), 0o750)
     guardfile.set_trust(str(state_dir), "legacy", True)
     with store.transaction() as tx:
         tx.state["teams"]["dokku@admin"]["members"] = ["boss"]
         tx.state["users"]["boss"] = {"keys": [ed25519_line()], "from": []}
-    doc = guardfile.read(guardfile.path(str(state_dir)), os.geteuid())
-    assert doc == {"version": 1, "admins": ["boss"], "trusted": ["legacy"]}
-    assert oct(os.stat(guardfile.path(str(state_dir))).st_mode & 0o777) == "0o640"
+    path = guardfile.path(str(state_dir))
+    assert json.loads(open(path).read()) == {"version": 1, "trusted": ["legacy"]}
+    assert oct(os.stat(path).st_mode & 0o777) == "0o640"
+    # a file from before admins' deploys were checked too: its trust holds, its admins go
+    with open(path, "w") as handle:
+        handle.write(json.dumps({"version": 1, "admins": ["boss"], "trusted": ["legacy", "shop"]}))
+    assert guardfile.read(path, os.geteuid()) == {"version": 1, "trusted": ["legacy", "shop"]}
+    with open(path, "w") as handle:
+        handle.write(json.dumps({"version": 1, "admins": ["Not A User"], "trusted": ["legacy"]}))
+    assert guardfile.read(path, os.geteuid()) == guardfile.EMPTY
     guardfile.set_trust(str(state_dir), "legacy", False)
-    assert guardfile.read(guardfile.path(str(state_dir)), os.geteuid())["trusted"] == []
+    assert guardfile.read(path, os.geteuid())["trusted"] == []
 
 
 def test_cli_trust_verbs_are_audited(tmp_path):
@@ -277,17 +346,6 @@ def test_cli_trust_verbs_are_audited(tmp_path):
 def test_the_launcher_starts_the_guard(tmp_path):
     r = subprocess.run([os.path.join(REPO, "bin", "dokku-teams-deploy-guard")], capture_output=True, text=True, check=False)
     assert r.returncode == 64 and r.stderr.startswith("!     usage: deploy-guard")
-
-
-def test_sync_guard_writes_the_admins_once(tmp_path):
-    state_dir = tmp_path / "state"
-    Store(str(state_dir)).init()
-    os.mkdir(guardfile.directory(str(state_dir)), 0o750)
-    cli = [sys.executable, "-IS", os.path.join(REPO, "bin", "entry.py"), "dokku-teams", "--state-dir", str(state_dir)]
-    r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True, check=False)
-    assert r.stdout == "-----> guard file written\n", r.stderr
-    r = subprocess.run(cli + ["app:sync-guard"], capture_output=True, text=True, check=False)
-    assert r.stdout == "-----> guard file unchanged\n", r.stderr
 
 
 def test_build_dir_is_where_the_files_come_from(tree):
