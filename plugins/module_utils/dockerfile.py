@@ -14,7 +14,10 @@ inside continuations, case-insensitive instructions. Then, instruction by instru
 - ``FROM [--platform=..] IMAGE [AS NAME]``: IMAGE is a stage named before, ``scratch``, or an image;
 - ``COPY``/``ADD --from=X`` and ``RUN --mount=...,from=X``: X is a stage (name or index) or an image;
 - ``ONBUILD INSTRUCTION``: read as that instruction too (it runs in whatever builds on this image);
-- ``# syntax=IMAGE`` names the BuildKit frontend image that will read the rest.
+- ``# syntax=IMAGE`` names the BuildKit frontend image that will read the rest;
+- ``LABEL k=v k2="v 2"`` and the legacy ``LABEL key value`` (also under ``ONBUILD``): split as
+  BuildKit's ``parseNameVal``/``parseWords`` split them, each key unquoted; ``label_refusal``
+  holds every key to ``labelkeys`` (an image's labels reach Dokku and the shared proxies).
 
 Heredocs (``RUN <<EOF``) are read both ways, as BuildKit skips them and as the classic builder
 reads their lines as instructions, and the images of both readings are returned: whichever
@@ -23,7 +26,9 @@ builder the engine uses, nothing it could build on is missed.
 
 from __future__ import annotations
 
+from . import labelkeys
 from .errors import UnreadableText
+from .names import show
 
 MAX_BYTES = 1024 * 1024
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
@@ -223,6 +228,71 @@ def _flags(words):
     return out
 
 
+def _words(rest, escape):
+    """``rest`` split as BuildKit's ``parseWords`` splits LABEL arguments: blanks split words
+    except inside quotes, quotes and escapes stay in the word (they are removed later, when the
+    word is expanded), an escape at the very end is dropped."""
+    words = []
+    word = []
+    quote = ""
+    blank_ok = False   # a word that held quotes counts even when empty ('' is a word)
+    pos = 0
+    while pos < len(rest):
+        c = rest[pos]
+        pos += 1
+        if not quote and c in _BLANK:
+            if word or blank_ok:
+                words.append("".join(word))
+            word, blank_ok = [], False
+            continue
+        if quote and c == quote:
+            quote = ""
+        elif not quote and c in "\"'":
+            quote, blank_ok = c, True
+        elif c == escape and quote != "'":
+            if pos == len(rest):
+                continue
+            word.append(c)
+            c = rest[pos]
+            pos += 1
+        word.append(c)
+    if word or blank_ok:
+        words.append("".join(word))
+    return words
+
+
+def _label_pairs(line, rest, escape):
+    """``LABEL rest`` -> ``(line, raw key, raw value or None, None)`` per label, or one
+    ``(line, None, None, problem)`` when BuildKit's reading of it is not certain."""
+    if any(c.isspace() and c not in _BLANK for c in rest):
+        # Go's unicode.IsSpace and Python's str.isspace disagree on some of these: refuse them all.
+        return [(line, None, None, "a LABEL with a blank other than space or tab")]
+    words = _words(rest, escape)
+    if not words:
+        return [(line, None, None, "a LABEL without a key")]
+    if "=" not in words[0]:
+        # The legacy form, told apart as BuildKit does: no '=' in the first word; the key is the
+        # text up to the first blank (not a quote-aware word), the value everything after it.
+        key, value = _split_blank(rest)
+        if value is None:
+            return [(line, None, None, "a LABEL key without a value")]
+        return [(line, key, value, None)]
+    out = []
+    for word in words:
+        if "=" not in word:
+            return [(line, None, None, "a LABEL word without '=' after a key=value one")]
+        key, _, value = word.partition("=")
+        out.append((line, key, value, None))
+    return out
+
+
+def _split_blank(text):
+    for pos, c in enumerate(text):
+        if c in _BLANK:
+            return text[:pos], text[pos:].lstrip(_BLANK) or None
+    return text, None
+
+
 class _Reader(object):
     def __init__(self, escape):
         self.expander = _Expander(escape)
@@ -230,6 +300,7 @@ class _Reader(object):
         self.env = None          # None before the first FROM
         self.stages = []
         self.uses = []
+        self.labels = []         # _label_pairs' tuples, in file order
 
     def source(self, value, line, how):
         """A ``--from`` value: a stage (by name or index) or an image."""
@@ -255,6 +326,8 @@ class _Reader(object):
                 self.env[name] = value or ""
         elif keyword == "FROM":
             self.from_(line, rest)
+        elif keyword == "LABEL":
+            self.labels.extend(_label_pairs(line, rest, self.expander.escape))
         elif keyword in ("COPY", "ADD"):
             for name, value in _flags(rest.split()):
                 if name == "from":
@@ -283,9 +356,9 @@ class _Reader(object):
         self.env = {}
 
 
-def image_uses(text):
-    """Every image the Dockerfile ``text`` would use (``ImageUse`` list, in file order, no
-    duplicates); ``DockerfileError`` when it cannot be read."""
+def _readers(text):
+    """``(uses, readers)``: the ``# syntax=`` image use, and the file read with heredocs skipped
+    (BuildKit) and with their lines read as instructions (the classic builder)."""
     if not isinstance(text, str):
         raise DockerfileError(1, "not text")
     if len(text) > MAX_BYTES:
@@ -301,12 +374,64 @@ def image_uses(text):
     if "syntax" in directives:
         value, number = directives["syntax"]
         uses.append(ImageUse(number, "syntax", value))
+    readers = []
     for heredocs in (True, False):
         reader = _Reader(escape)
         for number, text_line in _logical_lines(lines, escape, heredocs):
             reader.instruction(number, text_line)
+        readers.append(reader)
+    return uses, readers
+
+
+def image_uses(text):
+    """Every image the Dockerfile ``text`` would use (``ImageUse`` list, in file order, no
+    duplicates); ``DockerfileError`` when it cannot be read."""
+    uses, readers = _readers(text)
+    for reader in readers:
         for use in reader.uses:
             if use not in uses:
                 uses.append(use)
     uses.sort(key=lambda use: use.line)
     return uses
+
+
+def _label_problem(key, value, escape, source_image):
+    """Why the label ``key=value`` (raw words) may not be set, or None."""
+    if "$" in key or escape in key:
+        # A build argument (docker-options, BuildKit's own TARGET*/BUILD* args) could make a
+        # variable anything, and an escaped character is unquoted differently inside quotes.
+        return "a LABEL key built from a variable or an escape character"
+    try:
+        plain = _Expander(escape).expand(key, {}, 0)
+    except DockerfileError:
+        return "a LABEL key with an unterminated quote"
+    if labelkeys.allowed(plain):
+        return None
+    if source_image and "$" not in value:
+        try:
+            if labelkeys.dokku_source_label(plain, _Expander(escape).expand(value, {}, 0), source_image):
+                return None
+        except DockerfileError:
+            pass
+    return "LABEL %s is not a descriptive label the guard allows (Dokku and the proxies act on labels)" % (
+        show(plain))
+
+
+def label_refusal(text, source_image=None):
+    """``(line, message)`` for the first LABEL (``ONBUILD LABEL`` too) whose key is not one of
+    ``labelkeys.INERT``, or that cannot be read for certain; None when every label is inert.
+    ``source_image``: the app's ``git`` ``source-image`` property, whose ``alternate-tags``
+    label ``git-from-image`` writes into the Dockerfile itself. A file ``image_uses`` cannot
+    read gives ``(line, "cannot be read as a Dockerfile (...)")``."""
+    try:
+        readers = _readers(text)[1]
+    except DockerfileError as error:
+        return error.line, "cannot be read as a Dockerfile (%s)" % error.message
+    escape = readers[0].expander.escape
+    found = []
+    for reader in readers:
+        for line, key, value, problem in reader.labels:
+            why = problem or _label_problem(key, value, escape, source_image)
+            if why is not None:
+                found.append((line, why))
+    return min(found) if found else None

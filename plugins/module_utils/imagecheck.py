@@ -15,11 +15,15 @@ The local facts come from ``inspect(ref)``: ``None`` when the engine has no such
 ``(repo_tags, repo_digests)``. Without an engine (``inspect=None``) only the name rules apply.
 The ``# syntax=`` frontend runs inside BuildKit and may read any local image: only Docker's
 own ``docker/dockerfile`` frontends are accepted there.
+
+An image's labels become its containers' labels, which Dokku and the shared proxies act on:
+``image_label_refusal`` holds an image's ``Config.Labels`` to the keys in ``labelkeys``.
 """
 
 from __future__ import annotations
 
-from . import images
+from . import images, labelkeys
+from .names import show
 
 FRONTENDS = frozenset(("docker/dockerfile", "docker/dockerfile-upstream"))
 
@@ -57,4 +61,17 @@ def refusal(app, how, ref, inspect=None):
         return "another app's image"
     if not digests:
         return "a local image that did not come from a registry"
+    return None
+
+
+def image_label_refusal(labels):
+    """Why an image whose ``Config.Labels`` are ``labels`` (a dict, or None for no labels) may
+    not be deployed (one phrase), or None when every key is one no reader acts on."""
+    if labels is None:
+        return None
+    if not isinstance(labels, dict):
+        return "an image whose labels cannot be read"
+    for key in sorted(labels, key=str):
+        if not labelkeys.allowed(key):
+            return "an image with the label %s, which Dokku or a proxy may act on" % show(key)
     return None

@@ -63,6 +63,17 @@ class Docker(object):
         except ValueError:
             raise ImageReadError("docker image inspect answered something unreadable")
 
+    def labels(self, image):
+        """The image's ``Config.Labels`` (a dict; None when it has none)."""
+        proc = self._run(["image", "inspect", "--format", "{{json .Config.Labels}}", "--", image])
+        try:
+            labels = json.loads(proc.stdout.decode("utf-8").strip() or "null")
+        except ValueError:
+            raise ImageReadError("docker image inspect answered something unreadable")
+        if labels is not None and not isinstance(labels, dict):
+            raise ImageReadError("docker image inspect answered something unreadable")
+        return labels
+
     def _workdirs(self, image):
         proc = self._run(["image", "inspect", "--format", "{{json .Config.WorkingDir}}", "--", image])
         try:

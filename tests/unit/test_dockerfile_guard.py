@@ -1,10 +1,14 @@
 # -*- coding: utf-8 -*-
-"""dockerfile + imagecheck: which images a Dockerfile uses, and which of them an app may use."""
+"""dockerfile + imagecheck: which images a Dockerfile uses, which of them an app may use, and
+which labels it (or an image) may set."""
+
+import sys
 
 import pytest
 
-from module_utils import imagecheck
-from module_utils.dockerfile import DockerfileError, image_uses
+from module_utils import imagecheck, imagefiles
+from module_utils.deployguard import ImageReadError
+from module_utils.dockerfile import DockerfileError, _words, image_uses, label_refusal
 
 
 def refs(text):
@@ -115,3 +119,132 @@ def test_local_images_without_a_registry_are_refused():
     assert first_refusal("FROM alias:1", inspect=inspect)[2] == "another app's image"
     assert first_refusal("FROM notlocal:3", inspect=inspect) is None
     assert first_refusal("FROM dokku/web:latest", inspect=inspect) is None   # own image, built here
+
+
+# --- LABEL: an image's labels reach Dokku and the shared proxies -------------------------------
+
+@pytest.mark.parametrize("text, line", [
+    ('FROM debian\nLABEL com.dokku.docker-image-labeler/alternate-tags=["dokku/other:latest"]\n', 2),
+    ('FROM debian\nLABEL com.dokku.docker-image-labeler/alternate-tags=[\\"dokku/other:latest\\"]\n', 2),
+    ("FROM debian\nLABEL traefik.enable=true traefik.http.routers.x.rule=Host(`other.example.com`)\n", 2),
+    ("FROM debian\nLABEL maintainer=x traefik.enable=true\n", 2),
+    ("FROM debian\nLABEL caddy=other.example.com\n", 2),
+    ("FROM debian\nLABEL caddy_0.reverse_proxy={{upstreams 80}}\n", 2),
+    ("FROM debian\nLABEL haproxy.x.host=other.example.com\n", 2),
+    ("FROM debian\nLABEL openresty.include-http-x=c2VydmVyIHt9\n", 2),
+    ("FROM debian\nLABEL dokku=\n", 2),
+    ("FROM debian\nLABEL com.dokku.builder-type=herokuish\n", 2),
+    ("FROM debian\nLABEL io.buildpacks.stack.id=x\n", 2),
+    ("FROM debian\nLABEL org.opencontainers.image.vendor=linuxserver.io\n", 2),
+    ("FROM debian\nLABEL com.docker.compose.project=traefik\n", 2),
+    ("FROM debian\nLABEL traefik.enable true\n", 2),                      # legacy KEY VALUE form
+    ('FROM debian\nLABEL "traefik.enable" "true"\n', 2),
+    ("FROM debian\nLABEL 'traefik'.enable=true\n", 2),
+    ("FROM debian\nlabel Traefik.Enable=true\n", 2),                      # case variants
+    ("FROM debian\nLABEL TRAEFIK.ENABLE=true\n", 2),
+    ("FROM debian\nLABEL maintainer=x \\\n  # a comment\n  traefik.enable=true\n", 2),
+    ('FROM debian\nLABEL description="a b" \\\n    traefik.enable=true\n', 2),
+    ("# escape=`\nFROM debian\nLABEL maintainer=x `\n  traefik.enable=true\n", 3),
+    ("FROM debian\nONBUILD LABEL traefik.enable=true\n", 2),
+    ("FROM debian\nonbuild label caddy=x\n", 2),
+    ("FROM debian\nRUN <<EOF\nLABEL traefik.enable=true\nEOF\n", 3),     # the classic builder's reading
+])
+def test_labels_a_reader_acts_on_are_refused(text, line):
+    found = label_refusal(text)
+    assert found is not None and found[0] == line, found
+
+
+@pytest.mark.parametrize("text", [
+    "FROM debian\nARG K=traefik.enable\nLABEL $K=true\n",
+    "FROM debian\nARG K=maintainer\nLABEL ${K}=x\n",                  # a build argument could change K
+    "FROM debian\nARG TARGETARCH\nLABEL x.$TARGETARCH=1\n",
+    "FROM debian\nLABEL traefik\\.enable=true\n",
+    "FROM debian\nLABEL main\\tainer=x\n",
+    'FROM debian\nLABEL "maintainer=x\n',                               # unterminated quote in the key
+    "FROM debian\nLABEL maintainer=x traefik.enable\n",               # a word without '='
+    "FROM debian\nLABEL maintainer\n",                                # legacy form without a value
+    "FROM debian\nLABEL\n",
+    "FROM debian\nLABEL maintainer=x\u00a0traefik.enable=true\n",     # a blank Go and Python split differently
+    "FROM debian\nLABEL maintainer=x\vtraefik.enable=true\n",
+    'FROM debian\nLABEL "" = x\n',
+])
+def test_labels_that_cannot_be_read_for_certain_are_refused(text):
+    found = label_refusal(text)
+    assert found is not None and found[0] == text.count("\n", 0, text.index("LABEL")) + 1, found
+
+
+def test_label_refusal_names_the_key_escaped():
+    line, message = label_refusal("FROM debian\nLABEL traefik.http.routers.x.rule='Host(`a`)'\n")
+    assert line == 2 and message.startswith("LABEL 'traefik.http.routers.x.rule' is not a descriptive label")
+    assert label_refusal("FROM debian\nLABEL 'a\nb'=1\n")[0] == 2
+    assert label_refusal("FROM ${X/a/b}\n") == (1, "cannot be read as a Dockerfile "
+                                                     "(a variable modifier this reader cannot expand)")
+
+
+@pytest.mark.parametrize("text", [
+    "FROM debian:bookworm\nRUN true\n",
+    "FROM debian\nLABEL org.opencontainers.image.source=https://github.com/acme/web\n",
+    'FROM debian\nLABEL maintainer="Jane Doe <jane@example.com>"\n',
+    "FROM debian\nLABEL maintainer Jane Doe\n",
+    "FROM debian\nMAINTAINER Jane Doe <jane@example.com>\n",
+    'FROM debian\nLABEL org.opencontainers.image.title="web" \\\n'
+    '      org.opencontainers.image.description="the web app, with a = sign" \\\n'
+    "      org.opencontainers.image.licenses=MIT version=1.2 'Description'=x\n",
+    'FROM debian\nLABEL "org.opencontainers.image.url"="https://example.com" org.label-schema.vcs-ref=$REF\n',
+    "FROM debian\nONBUILD LABEL maintainer=x\n",
+    "FROM debian\nRUN echo LABEL traefik.enable=true\n",
+    "FROM debian\nRUN <<EOF\necho LABEL traefik.enable=true\nEOF\n",
+])
+def test_descriptive_labels_pass(text):
+    assert label_refusal(text) is None
+
+
+def test_words_split_as_buildkit_does():
+    assert _words('a="b c" d=e', "\\") == ['a="b c"', "d=e"]
+    assert _words("a=b\\ c d=''", "\\") == ["a=b\\ c", "d=''"]
+    assert _words("a='x\\' b=c", "\\") == ["a='x\\'", "b=c"]        # no escape inside single quotes
+    assert _words('"a b"=c', "`") == ['"a b"=c']
+
+
+def test_image_deploys_own_alternate_tags_label():
+    # plugins/git/git-from-image writes exactly this Dockerfile for `git:from-image APP IMAGE`.
+    text = 'FROM acme/web:1\nLABEL com.dokku.docker-image-labeler/alternate-tags=[\\"acme/web:1\\"]\n'
+    assert label_refusal(text, source_image="acme/web:1") is None
+    assert label_refusal(text) is not None                          # a git push may not write it
+    assert label_refusal(text, source_image="acme/web:2") is not None
+    other = 'FROM acme/web:1\nLABEL com.dokku.docker-image-labeler/alternate-tags=[\\"dokku/other\\"]\n'
+    assert label_refusal(other, source_image="acme/web:1") is not None
+
+
+def test_image_labels():
+    assert imagecheck.image_label_refusal(None) is None
+    assert imagecheck.image_label_refusal({"maintainer": "x", "org.opencontainers.image.source": "y"}) is None
+    assert imagecheck.image_label_refusal({"maintainer": "x", "traefik.enable": "true"}) == (
+        "an image with the label 'traefik.enable', which Dokku or a proxy may act on")
+    assert imagecheck.image_label_refusal({"org.opencontainers.image.vendor": "linuxserver.io"}) is not None
+    assert imagecheck.image_label_refusal(["traefik.enable"]) == "an image whose labels cannot be read"
+
+
+FAKE_INSPECT = '''#!/usr/bin/env python3
+import sys
+answers = {"labelled:1": '{"maintainer":"x","traefik.enable":"true"}', "bare:1": "null", "odd:1": "[1]"}
+ref = sys.argv[-1]
+if ref not in answers:
+    sys.stderr.write("Error: No such image: %s\\n" % ref)
+    sys.exit(1)
+print(answers[ref])
+'''
+
+
+def test_image_labels_from_a_fake_engine(tmp_path):
+    docker = tmp_path / "docker"
+    docker.write_text(FAKE_INSPECT.replace("#!/usr/bin/env python3", "#!" + sys.executable))
+    docker.chmod(0o755)
+    engine = imagefiles.Docker(str(docker))
+    labels = engine.labels("labelled:1")
+    assert labels == {"maintainer": "x", "traefik.enable": "true"}
+    assert imagecheck.image_label_refusal(labels) is not None
+    assert engine.labels("bare:1") is None and imagecheck.image_label_refusal(None) is None
+    for ref in ("odd:1", "nosuch:1"):
+        with pytest.raises(ImageReadError):
+            engine.labels(ref)
