@@ -137,7 +137,7 @@ def check_template(where, text, pairs):
     return None
 
 
-def check_dockerfile(where, text, app, inspect=None):
+def check_dockerfile(where, text, app, inspect=None, source_image=None):
     try:
         uses = dockerfile.image_uses(text)
     except dockerfile.DockerfileError as error:
@@ -147,7 +147,8 @@ def check_dockerfile(where, text, app, inspect=None):
         if why is not None:
             shown = show(use.ref) if imagecheck.images.parse(use.ref) is not None else "its image"
             return Refusal(where, use.line, "%s %s is %s" % (use.how, shown, why))
-    return None
+    found = dockerfile.label_refusal(text, source_image)
+    return None if found is None else Refusal(where, found[0], found[1])
 
 
 def _decode(data):
@@ -211,17 +212,21 @@ def _files(lib_root, app, pairs):
             + [(path, path, never(INCLUDES_WHY)) for path in OPENRESTY_INCLUDES])
 
 
-def _image_files(app, source_image, files, image_reader, inspect):
-    if image_reader is None:
+def _image_files(app, source_image, files, image_reader, inspect, image_labels):
+    if image_reader is None or image_labels is None:
         return Refusal("source image", 0, "cannot be inspected here (no Docker client)")
     why = imagecheck.refusal(app, "FROM", source_image, inspect)
     if why is not None:
         shown = show(source_image) if imagecheck.images.parse(source_image) is not None else "its image"
         return Refusal("source image", 0, "%s is %s" % (shown, why))
     try:
+        # its labels go to the app's containers, where Dokku and the proxies read them
+        why = imagecheck.image_label_refusal(image_labels(source_image))
         found = image_reader(source_image, [path for unused, path, unused_check in files])
     except ImageReadError as error:
         return Refusal("source image", 0, "its files cannot be read (%s)" % error)
+    if why is not None:
+        return Refusal("source image", 0, why)
     for where, path, check in files:
         data = found.get(path)
         if data is None:
@@ -247,10 +252,12 @@ def _tree_files(workdir, files):
     return None
 
 
-def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, inspect=None):
+def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, inspect=None,  # pylint: disable=too-many-arguments
+           image_labels=None):
     """The first ``Refusal`` for this deploy, or None. ``image_reader(image, paths)`` returns
-    ``{path: bytes or None}`` for files inside a source image (``ImageReadError`` when it
-    cannot); ``inspect`` is ``imagecheck``'s local-image lookup."""
+    ``{path: bytes or None}`` for files inside a source image and ``image_labels(image)`` its
+    labels (``ImageReadError`` when they cannot); ``inspect`` is ``imagecheck``'s local-image
+    lookup."""
     # plugins/builder/triggers.go TriggerCorePostExtract (a Go trigger, `builder` sorts before the
     # plugins below) replaces the tree with its build-dir: the files come from there.
     build_dir = _prop(lib_root, "builder", app, "build-dir").strip("/")
@@ -263,7 +270,7 @@ def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, 
     files = _files(lib_root, app, delimiter_pairs(lib_root, app, environ))
     source_image = _prop(lib_root, "git", app, "source-image")
     if source_image:
-        refusal = _image_files(app, source_image, files, image_reader, inspect)
+        refusal = _image_files(app, source_image, files, image_reader, inspect, image_labels)
     else:
         refusal = _tree_files(workdir, files)
     if refusal is not None:
@@ -276,7 +283,7 @@ def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, 
         where = show(path) if path != "Dockerfile" else path
         text, refusal = read_tree_file(workdir, path, where)
         if refusal is None and text is not None:
-            refusal = check_dockerfile(where, text, app, inspect)
+            refusal = check_dockerfile(where, text, app, inspect, source_image)
         if refusal is not None:
             return refusal
     return None

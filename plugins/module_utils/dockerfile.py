@@ -281,7 +281,7 @@ def _label_pairs(line, rest, escape):
     for word in words:
         if "=" not in word:
             return [(line, None, None, "a LABEL word without '=' after a key=value one")]
-        key, _, value = word.partition("=")
+        key, unused, value = word.partition("=")
         out.append((line, key, value, None))
     return out
 

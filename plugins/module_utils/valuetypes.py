@@ -630,7 +630,7 @@ def t_config_b64(value, ctx=None):
     except (binascii.Error, ValueError):
         return False
     return len(decoded) <= 12288 and all((0x20 <= byte < 0x7F and byte != 0x5C) or byte in b"\t\r\n"
-                                          for byte in decoded)
+                                         for byte in decoded)
 
 
 def t_env_pair(value, ctx=None):

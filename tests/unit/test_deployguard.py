@@ -29,6 +29,8 @@ def tree(tmp_path):
 
 def decide(tree, app="web", env=None, **kw):
     work, lib = tree
+    if "image_reader" in kw:
+        kw.setdefault("image_labels", lambda image: None)   # an image without labels
     return deployguard.decide(app, str(work), env or {}, str(lib), **kw)
 
 
@@ -269,7 +271,8 @@ def run_guard(tmp_path, work, name, doc_path, app="web"):
     env = {"NAME": name} if name is not None else {}
     env["DOKKU_LIB_ROOT"] = str(tmp_path / "lib")
     code = guard.run(["--guard-file", doc_path, app, str(work), "rev"], env, owner_uid=os.geteuid(),
-                     image_reader=lambda i, p: {}, inspect=lambda r: None, out=out, err=err)
+                     image_reader=lambda i, p: {}, inspect=lambda r: None, out=out, err=err,
+                     image_labels=lambda i: None)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -366,3 +369,24 @@ def test_a_build_dir_linking_out_of_the_tree_is_refused(tree, tmp_path):
     os.symlink(str(tmp_path), str(work / "sub"))
     assert decide(tree).message() == ("deploy refused by the deploy guard: build-dir 'sub': is a link out of "
                                       "the source tree")
+
+
+def test_labels_of_the_dockerfile_and_the_source_image_are_checked(tree):
+    work, lib = tree
+    (work / "Dockerfile").write_text("FROM debian\nLABEL traefik.http.routers.x.rule=Host(`other.example.com`)\n")
+    assert "Dockerfile line 2: " in decide(tree).message()
+    # an image deploy: the Dockerfile git-from-image writes, then the source image's own labels
+    image = "registry.example.com/team/web:1"
+    prop(lib, "git", "web", "source-image", image)
+    # exactly as plugins/git/git-from-image:26-27 writes it
+    (work / "Dockerfile").write_text('FROM %s\nLABEL com.dokku.docker-image-labeler/alternate-tags=[\\"%s\\"]\n'
+                                     % (image, image))
+    assert decide(tree, image_reader=lambda i, p: {}) is None
+    refusal = decide(tree, image_reader=lambda i, p: {}, image_labels=lambda i: {"caddy": "other.example.com"})
+    assert refusal.message().startswith("deploy refused by the deploy guard: source image: ")
+
+    def unreadable(image):
+        raise deployguard.ImageReadError("docker image inspect answered something unreadable")
+    assert "its files cannot be read" in decide(tree, image_reader=lambda i, p: {}, image_labels=unreadable).message()
+    assert "cannot be inspected here" in deployguard.decide("web", str(work), {}, str(lib),
+                                                            image_reader=lambda i, p: {}).message()

@@ -177,8 +177,8 @@ def test_label_refusal_names_the_key_escaped():
     line, message = label_refusal("FROM debian\nLABEL traefik.http.routers.x.rule='Host(`a`)'\n")
     assert line == 2 and message.startswith("LABEL 'traefik.http.routers.x.rule' is not a descriptive label")
     assert label_refusal("FROM debian\nLABEL 'a\nb'=1\n")[0] == 2
-    assert label_refusal("FROM ${X/a/b}\n") == (1, "cannot be read as a Dockerfile "
-                                                     "(a variable modifier this reader cannot expand)")
+    assert label_refusal("FROM ${X/a/b}\n") == (
+        1, "cannot be read as a Dockerfile (a variable modifier this reader cannot expand)")
 
 
 @pytest.mark.parametrize("text", [
