@@ -63,23 +63,23 @@ class Docker(object):
         except ValueError:
             raise ImageReadError("docker image inspect answered something unreadable")
 
-    def labels(self, image):
-        """The image's ``Config.Labels`` (a dict; None when it has none)."""
-        proc = self._run(["image", "inspect", "--format", "{{json .Config.Labels}}", "--", image])
+    def _config(self, image, field):
+        """One field of the image's ``Config``, decoded from JSON."""
+        proc = self._run(["image", "inspect", "--format", "{{json .Config.%s}}" % field, "--", image])
         try:
-            labels = json.loads(proc.stdout.decode("utf-8").strip() or "null")
+            return json.loads(proc.stdout.decode("utf-8").strip() or "null")
         except ValueError:
             raise ImageReadError("docker image inspect answered something unreadable")
+
+    def labels(self, image):
+        """The image's ``Config.Labels`` (a dict; None when it has none)."""
+        labels = self._config(image, "Labels")
         if labels is not None and not isinstance(labels, dict):
             raise ImageReadError("docker image inspect answered something unreadable")
         return labels
 
     def _workdirs(self, image):
-        proc = self._run(["image", "inspect", "--format", "{{json .Config.WorkingDir}}", "--", image])
-        try:
-            workdir = json.loads(proc.stdout.decode("utf-8").strip() or '""')
-        except ValueError:
-            raise ImageReadError("docker image inspect answered something unreadable")
+        workdir = self._config(image, "WorkingDir")
         out = []
         for candidate in (workdir, "/workspace", "/app"):
             if isinstance(candidate, str) and candidate and candidate not in out:
