@@ -581,7 +581,10 @@ _RESERVED_PREFIXES = ("DOKKU_", "PLUGIN_", "DOCKER_", "BUILDKIT_", "BUILDX_", "C
                       "PARALLEL", "PLUGN_", "HEROKUISH_")
 # Kept although a prefix covers it: Dokku's own default rev-env-var (git/functions:108-114); its one
 # host reader assigns it first (builder-lambda/builder-build:36 ``local GIT_REV=``).
-_KEPT_KEYS = frozenset(("GIT_REV",))
+# PYTHONUNBUFFERED and PYTHONDONTWRITEBYTECODE (everyday for Python apps) only change output
+# buffering and .pyc writing of any Python that reads them; the host programs of this collection
+# run with -I anyway.
+_KEPT_KEYS = frozenset(("GIT_REV", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"))
 
 
 def t_config_key(value, ctx=None):
