@@ -226,6 +226,21 @@ def test_refused_commands_get_the_opaque_answer_and_reach_nothing(lab, converged
         assert new_calls(lab, before) == [], "%s %r reached Dokku" % (user, cmd)
 
 
+def test_values_that_would_end_go_basher_quoting_are_malformed_over_ssh(lab, converged, keys):
+    # alice may config:set and run on web; the values, not the commands, are refused
+    cases = ["config:set --no-restart web 'A=x\\'\"'\"'; id; #'",
+             "config:set --no-restart --encoded web A=eFwnOyBpZDsgIw==",
+             "run web true '--x=\\'\"'\"'; id; #'"]
+    for cmd in cases:
+        before = len(calls(lab))
+        r = as_user(lab, keys, "alice", cmd)
+        assert r.returncode == 64, "%r -> %d %s" % (cmd, r.returncode, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert new_calls(lab, before) == [], "%r reached Dokku" % cmd
+    r = as_user(lab, keys, "alice", "config:set --no-restart web 'PYTHONUNBUFFERED=1'")
+    assert r.returncode == 0, r.stderr
+
+
 def _git(cwd, *args, env=None):
     return subprocess.run(["git"] + list(args), cwd=cwd, capture_output=True, text=True, env=env, timeout=120, check=False)
 
