@@ -212,16 +212,24 @@ def _files(lib_root, app, pairs):
             + [(path, path, never(INCLUDES_WHY)) for path in OPENRESTY_INCLUDES])
 
 
-def _image_files(app, source_image, files, image_reader, inspect, image_labels):
-    if image_reader is None or image_labels is None:
+def _image_config_refusal(config):
+    """What the source image's own config hands the app's build and containers: labels Dokku
+    and the proxies read, and ONBUILD triggers BuildKit runs in the ``FROM IMAGE`` build
+    git-from-image writes (a ``COPY --from=dokku/OTHER`` there is never in a Dockerfile here)."""
+    if config.get("OnBuild"):
+        return "has ONBUILD triggers, which run in the app's build and are not checked here"
+    return imagecheck.image_label_refusal(config.get("Labels"))
+
+
+def _image_files(app, source_image, files, image_reader, inspect, image_config):
+    if image_reader is None or image_config is None:
         return Refusal("source image", 0, "cannot be inspected here (no Docker client)")
     why = imagecheck.refusal(app, "FROM", source_image, inspect)
     if why is not None:
         shown = show(source_image) if imagecheck.images.parse(source_image) is not None else "its image"
         return Refusal("source image", 0, "%s is %s" % (shown, why))
     try:
-        # its labels go to the app's containers, where Dokku and the proxies read them
-        why = imagecheck.image_label_refusal(image_labels(source_image))
+        why = _image_config_refusal(image_config(source_image))
         found = image_reader(source_image, [path for unused, path, unused_check in files])
     except ImageReadError as error:
         return Refusal("source image", 0, "its files cannot be read (%s)" % error)
@@ -253,10 +261,10 @@ def _tree_files(workdir, files):
 
 
 def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, inspect=None,  # pylint: disable=too-many-arguments
-           image_labels=None):
+           image_config=None):
     """The first ``Refusal`` for this deploy, or None. ``image_reader(image, paths)`` returns
-    ``{path: bytes or None}`` for files inside a source image and ``image_labels(image)`` its
-    labels (``ImageReadError`` when they cannot); ``inspect`` is ``imagecheck``'s local-image
+    ``{path: bytes or None}`` for files inside a source image and ``image_config(image)`` its
+    ``Config`` (``ImageReadError`` when they cannot); ``inspect`` is ``imagecheck``'s local-image
     lookup."""
     # plugins/builder/triggers.go TriggerCorePostExtract (a Go trigger, `builder` sorts before the
     # plugins below) replaces the tree with its build-dir: the files come from there.
@@ -270,7 +278,7 @@ def decide(app, workdir, environ, lib_root=DEFAULT_LIB_ROOT, image_reader=None, 
     files = _files(lib_root, app, delimiter_pairs(lib_root, app, environ))
     source_image = _prop(lib_root, "git", app, "source-image")
     if source_image:
-        refusal = _image_files(app, source_image, files, image_reader, inspect, image_labels)
+        refusal = _image_files(app, source_image, files, image_reader, inspect, image_config)
     else:
         refusal = _tree_files(workdir, files)
     if refusal is not None:

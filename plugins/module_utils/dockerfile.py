@@ -26,6 +26,8 @@ builder the engine uses, nothing it could build on is missed.
 
 from __future__ import annotations
 
+import unicodedata
+
 from . import labelkeys
 from .errors import UnreadableText
 from .names import show
@@ -356,6 +358,25 @@ class _Reader(object):
         self.env = {}
 
 
+def _check_spelling(text):
+    """Refuse text BuildKit would read differently (moby/buildkit frontend/dockerfile/parser):
+    it drops a byte-order mark, trims every Unicode space (``unicode.IsSpace``) and Go's ``\\s``
+    (form feed too) around directives, and finds the ``syntax`` directive after a ``#!`` first
+    line, as a ``//`` comment or in a JSON document (``DetectSyntax``). Such a file could carry
+    an ``escape`` or ``syntax`` directive this reader does not see."""
+    for number, line in enumerate(text.split("\n"), 1):
+        for char in line:
+            if " " <= char < "\x7f" or char in "\t\r":
+                continue
+            category = unicodedata.category(char)
+            if category in ("Cc", "Cf", "Zl", "Zp") or (category == "Zs" and char != " "):
+                raise DockerfileError(number, "a control, format or space character U+%04X" % ord(char))
+    lines = text.split("\n")
+    first = next((line.strip(_BLANK + "\r") for line in lines if line.strip(_BLANK + "\r")), "")
+    if lines[0].startswith("#!") or first.startswith(("//", "{")):
+        raise DockerfileError(1, "a first line BuildKit could read a syntax directive from (#!, //, JSON)")
+
+
 def _readers(text):
     """``(uses, readers)``: the ``# syntax=`` image use, and the file read with heredocs skipped
     (BuildKit) and with their lines read as instructions (the classic builder)."""
@@ -363,6 +384,7 @@ def _readers(text):
         raise DockerfileError(1, "not text")
     if len(text) > MAX_BYTES:
         raise DockerfileError(1, "Dockerfile larger than %d bytes" % MAX_BYTES)
+    _check_spelling(text)
     lines = text.split("\n")
     directives = _directives(lines)
     escape = "\\"

@@ -33,7 +33,7 @@ def who_passes(doc, app):
 
 
 def run(argv, environ, owner_uid=0, image_reader=None, inspect=None, out=None, err=None,  # pylint: disable=too-many-arguments
-        image_labels=None):
+        image_config=None):
     out = out or sys.stdout
     err = err or sys.stderr
     if len(argv) < 4 or argv[0] != "--guard-file":
@@ -55,9 +55,9 @@ def run(argv, environ, owner_uid=0, image_reader=None, inspect=None, out=None, e
 
         def image_reader(image, paths):
             return docker.read(app, image, paths)
-        inspect, image_labels = docker.inspect, docker.labels
+        inspect, image_config = docker.inspect, docker.config
     try:
-        refusal = deployguard.decide(app, workdir, environ, lib_root, image_reader, inspect, image_labels)
+        refusal = deployguard.decide(app, workdir, environ, lib_root, image_reader, inspect, image_config)
     except deployguard.ImageReadError as error:
         refusal = deployguard.Refusal("the local Docker engine", 0, "cannot be asked (%s)" % error)
     if refusal is not None:

@@ -65,18 +65,19 @@ class Docker(object):
 
     def _config(self, image, field):
         """One field of the image's ``Config``, decoded from JSON."""
-        proc = self._run(["image", "inspect", "--format", "{{json .Config.%s}}" % field, "--", image])
+        path = ".Config." + field if field else ".Config"
+        proc = self._run(["image", "inspect", "--format", "{{json %s}}" % path, "--", image])
         try:
             return json.loads(proc.stdout.decode("utf-8").strip() or "null")
         except ValueError:
             raise ImageReadError("docker image inspect answered something unreadable")
 
-    def labels(self, image):
-        """The image's ``Config.Labels`` (a dict; None when it has none)."""
-        labels = self._config(image, "Labels")
-        if labels is not None and not isinstance(labels, dict):
+    def config(self, image):
+        """The image's ``Config`` (a dict: ``Labels``, ``OnBuild``, ...)."""
+        config = self._config(image, "")
+        if not isinstance(config, dict):
             raise ImageReadError("docker image inspect answered something unreadable")
-        return labels
+        return config
 
     def _workdirs(self, image):
         workdir = self._config(image, "WorkingDir")

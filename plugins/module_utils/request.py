@@ -69,6 +69,16 @@ def _app(word, what="app"):
     return word
 
 
+def _new_app(word, request):
+    """A new app's name: no dot for a member. Every container joins Docker networks as
+    ``APP.PROCESS[.TLD]`` (network/functions.go:44-51), so ``other.web`` with a tld would answer
+    for app ``other``'s web process."""
+    app = _app(word, "new app")
+    if "." in app:
+        _invalid(request, "a new app name has no dot (network aliases are APP.PROCESS.TLD)")
+    return app
+
+
 def _service(kind, word):
     if not SERVICE_NAME.match(word):
         raise Malformed("invalid %s service name %s" % (kind, show(word)))
@@ -254,13 +264,13 @@ def _scoped(spec, positionals, request, seen):
     if scope == "new":
         if len(positionals) != 1:
             raise Malformed("%s takes exactly one app" % command)
-        request.new_apps = (_app(positionals[0]),)
+        request.new_apps = (_new_app(positionals[0], request),)
         return
     if scope == "app,new":
         if len(positionals) != 2:
             raise Malformed("%s takes an app and a new app name" % command)
         request.apps = (_app(positionals[0]),)
-        request.new_apps = (_app(positionals[1], "new app"),)
+        request.new_apps = (_new_app(positionals[1], request),)
         return
     if not positionals:
         what = "an app" if scope.startswith("app") else "a service"

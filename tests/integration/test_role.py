@@ -100,7 +100,8 @@ def test_engine_and_config_files(lab, converged):
     out = root(lab, "stat -c '%n %U %G %a %F' /usr/local/lib/dokku-teams /usr/local/lib/dokku-teams/module_utils "
                     "/usr/local/lib/dokku-teams/gate /usr/local/lib/dokku-teams/dokku-teams "
                     "/etc/dokku-teams /etc/dokku-teams/gate.conf /var/lib/dokku-teams /var/log/dokku-teams "
-                    "/var/lib/dokku-teams/spool /etc/sudoers.d/dokku-teams /etc/sudoers.d/dokku-teams-plugin")
+                    "/var/lib/dokku-teams/spool /etc/sudoers.d/dokku-teams /etc/sudoers.d/dokku-teams-plugin "
+                    "/home/dokku/.dokkurc /home/dokku/.dokkurc/00-dokku-teams")
     assert out.splitlines() == [
         "/usr/local/lib/dokku-teams root root 755 directory",
         "/usr/local/lib/dokku-teams/module_utils root root 755 directory",
@@ -113,6 +114,8 @@ def test_engine_and_config_files(lab, converged):
         "/var/lib/dokku-teams/spool root root 700 directory",
         "/etc/sudoers.d/dokku-teams root root 440 regular file",
         "/etc/sudoers.d/dokku-teams-plugin root root 440 regular file",
+        "/home/dokku/.dokkurc dokku dokku 755 directory",
+        "/home/dokku/.dokkurc/00-dokku-teams root root 644 regular file",
     ]
     modes = set(root(lab, "stat -c '%U %G %a' /usr/local/lib/dokku-teams/module_utils/*.py").splitlines())
     assert modes == {"root root 644"}
@@ -439,14 +442,30 @@ def test_the_callers_environment_does_not_reach_dokku(lab, converged, keys):
     assert set(env) <= {"PATH", "HOME", "LC_ALL", "NAME", "FINGERPRINT", "DOKKU_TEAMS_GATE"}, sorted(env)
 
 
-def _gate_environment(lab, script):
-    """Run ``script`` in the lab while the state lock is held, so that an owner's teams write
-    waits inside the gate; print the environment of every gate and sudo process for olivia."""
+HOLDER = "/run/dokku-teams-test-lock-holder"
+# Holds the state lock from a process of its own, and returns only once the lock is taken.
+HOLD_LOCK = """
+setsid flock /var/lib/dokku-teams/state.lock sleep 120 </dev/null >/dev/null 2>&1 & echo $! > %s
+for i in $(seq 200); do flock -n /var/lib/dokku-teams/state.lock true || exit 0; sleep 0.05; done
+exit 1
+""" % HOLDER
+RELEASE_LOCK = "if [ -f %s ]; then h=$(cat %s); pkill -P $h; kill $h; rm -f %s; fi; true" % (HOLDER, HOLDER, HOLDER)
+
+
+def _gate_environment(lab, script="", client=None):
+    """Hold the state lock, then run ``script`` in the lab or start ``client`` (argv, on this
+    machine), so that an owner's teams write waits inside the gate; the environment of every
+    gate and sudo process for olivia. The client starts only once the lock is held: a gate that
+    ran before would finish unseen."""
     # The lock is held until the gate has been seen waiting for it (a busy machine may take
     # seconds to connect); the gate gives up after OWNER_LOCK_SECONDS, so the wait has a bound.
-    out = root(lab, """
-flock /var/lib/dokku-teams/state.lock sleep 120 & holder=$!
-sleep 0.5
+    root(lab, HOLD_LOCK)
+    started = None
+    try:
+        if client is not None:
+            started = subprocess.Popen(client, env=dict(os.environ, **CLIENT_ENV), stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out = root(lab, """
 %s
 for i in $(seq 600); do
   pgrep -f '^/usr/bin/python3 -IS /usr/local/lib/dokku-teams/gate --user olivia ' >/dev/null && break
@@ -456,8 +475,11 @@ for p in $(pgrep -f '^[^ ]*(sudo|python3) .*dokku-teams/gate --user olivia '); d
   echo "=== $(tr '\\0' ' ' < /proc/$p/cmdline)"
   tr '\\0' '\\n' < /proc/$p/environ
 done
-pkill -P $holder; wait
 """ % script)
+    finally:
+        root(lab, RELEASE_LOCK)
+        if started is not None:
+            started.wait(timeout=60)
     processes = {}
     for block in out.split("=== ")[1:]:
         head, unused_sep, body = block.partition("\n")
@@ -499,12 +521,7 @@ def test_sshd_accepts_no_client_variables_for_ci(lab, converged, keys):
     sshd (the sudo process's environment is what sshd handed over)."""
     argv = labctl.ssh_argv(lab, user="ci", key=str(keys / "olivia"),
                            options=("SendEnv=LANG LC_ALL TZ FOO", "SetEnv=LC_CTYPE=xx_XX TERM=evil-term"))
-    client = subprocess.Popen(argv + ["--", "teams:member-add web alice"], env=dict(os.environ, **CLIENT_ENV),
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        processes = _gate_environment(lab, "sleep 0.5")
-    finally:
-        client.wait(timeout=60)
+    processes = _gate_environment(lab, client=argv + ["--", "teams:member-add web alice"])
     sudo = [env for cmd, env in processes.items() if cmd.startswith("/usr/bin/sudo -n ")]
     assert len(sudo) == 1, processes
     for name, value in CLIENT_ENV.items():       # (PAM may set LANG from /etc/default/locale)

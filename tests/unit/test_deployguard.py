@@ -30,7 +30,7 @@ def tree(tmp_path):
 def decide(tree, app="web", env=None, **kw):
     work, lib = tree
     if "image_reader" in kw:
-        kw.setdefault("image_labels", lambda image: None)   # an image without labels
+        kw.setdefault("image_config", lambda image: {})   # an image with no labels or ONBUILD
     return deployguard.decide(app, str(work), env or {}, str(lib), **kw)
 
 
@@ -52,7 +52,8 @@ APP_JSON = {"name": "web", "scripts": {"dokku": {"predeploy": "rake db:migrate"}
             "env": {"NODE_ENV": "production", "SECRET_KEY_BASE": {"generator": "secret"},
                     "GREETING": {"value": "hello world", "required": False}},
             "healthchecks": {"web": [{"type": "startup", "name": "up", "path": "/health", "attempts": 3}]},
-            "cron": [{"command": "rake cleanup", "schedule": "@daily"}], "formation": {"web": {"quantity": 2}}}
+            "cron": [{"command": "rake cleanup", "schedule": "@daily"}, {"command": "x", "schedule": "*/5 1-3 * * MON-FRI"}],
+            "formation": {"web": {"quantity": 2}, "worker_2": {"quantity": 1}}}
 
 
 @pytest.mark.parametrize("text, why", [
@@ -67,6 +68,15 @@ APP_JSON = {"name": "web", "scripts": {"dokku": {"predeploy": "rake db:migrate"}
     ({"env": {"A": 5}}, "env A is neither a string nor an object"),
     ('{"env": {"A": "1"}, "env": {"LD_PRELOAD": "/tmp/x.so"}}', "env sets 'LD_PRELOAD'"),
     ('// jsonc\n{"name": "web"}', "cannot be read as plain JSON"),
+    ({"formation": {"x;id>/tmp/owned;#": {"quantity": 1}}}, "formation names 'x;id>/tmp/owned;#', which is not a process type"),
+    ({"healthchecks": {"web;id": []}}, "healthchecks names 'web;id', which is not a process type"),
+    ({"healthchecks": {"web": [{"type": "startup", "path": "@127.0.0.1:2375/containers/json", "port": 80}]}},
+     "a healthcheck path '@127.0.0.1:2375/containers/json' is not a plain /path"),
+    ({"healthchecks": {"web": [{"Path": "/x y"}]}}, "a healthcheck path '/x y' is not a plain /path"),
+    ({"healthchecks": {"web": [{"scheme": "file"}]}}, "a healthcheck scheme is not http or https"),
+    ({"cron": [{"command": "true", "schedule": "@every 1h"}]}, "a cron schedule '@every 1h' is not one the host's cron reads"),
+    ({"cron": [{"command": "true", "schedule": "0 0 ? * *"}]}, "a cron schedule '0 0 ? * *'"),
+    ({"cron": [{"command": "true", "schedule": "TZ=UTC * * * * *"}]}, "a cron schedule 'TZ=UTC * * * * *'"),
 ])
 def test_app_json_that_reaches_the_host_is_refused(tree, text, why):
     work, lib = tree
@@ -272,7 +282,7 @@ def run_guard(tmp_path, work, name, doc_path, app="web"):
     env["DOKKU_LIB_ROOT"] = str(tmp_path / "lib")
     code = guard.run(["--guard-file", doc_path, app, str(work), "rev"], env, owner_uid=os.geteuid(),
                      image_reader=lambda i, p: {}, inspect=lambda r: None, out=out, err=err,
-                     image_labels=lambda i: None)
+                     image_config=lambda i: {})
     return code, out.getvalue(), err.getvalue()
 
 
@@ -382,11 +392,15 @@ def test_labels_of_the_dockerfile_and_the_source_image_are_checked(tree):
     (work / "Dockerfile").write_text('FROM %s\nLABEL com.dokku.docker-image-labeler/alternate-tags=[\\"%s\\"]\n'
                                      % (image, image))
     assert decide(tree, image_reader=lambda i, p: {}) is None
-    refusal = decide(tree, image_reader=lambda i, p: {}, image_labels=lambda i: {"caddy": "other.example.com"})
+    refusal = decide(tree, image_reader=lambda i, p: {}, image_config=lambda i: {"Labels": {"caddy": "other.example.com"}})
     assert refusal.message().startswith("deploy refused by the deploy guard: source image: ")
+    refusal = decide(tree, image_reader=lambda i, p: {},
+                     image_config=lambda i: {"OnBuild": ["COPY --from=dokku/other:latest /app/.env /x"]})
+    assert refusal.message() == ("deploy refused by the deploy guard: source image: has ONBUILD triggers, which run in"
+                                 " the app's build and are not checked here")
 
     def unreadable(image):
         raise deployguard.ImageReadError("docker image inspect answered something unreadable")
-    assert "its files cannot be read" in decide(tree, image_reader=lambda i, p: {}, image_labels=unreadable).message()
+    assert "its files cannot be read" in decide(tree, image_reader=lambda i, p: {}, image_config=unreadable).message()
     assert "cannot be inspected here" in deployguard.decide("web", str(work), {}, str(lib),
                                                             image_reader=lambda i, p: {}).message()

@@ -227,24 +227,46 @@ def test_image_labels():
 
 FAKE_INSPECT = '''#!/usr/bin/env python3
 import sys
-answers = {"labelled:1": '{"maintainer":"x","traefik.enable":"true"}', "bare:1": "null", "odd:1": "[1]"}
+answers = {"labelled:1": '{"Labels": {"maintainer":"x","traefik.enable":"true"}, "OnBuild": null}',
+           "bare:1": '{"Labels": null, "OnBuild": ["RUN id"]}', "odd:1": "[1]"}
 ref = sys.argv[-1]
-if ref not in answers:
+if ref not in answers or sys.argv[-3] != "{{json .Config}}":
     sys.stderr.write("Error: No such image: %s\\n" % ref)
     sys.exit(1)
 print(answers[ref])
 '''
 
 
-def test_image_labels_from_a_fake_engine(tmp_path):
+def test_image_config_from_a_fake_engine(tmp_path):
     docker = tmp_path / "docker"
     docker.write_text(FAKE_INSPECT.replace("#!/usr/bin/env python3", "#!" + sys.executable))
     docker.chmod(0o755)
     engine = imagefiles.Docker(str(docker))
-    labels = engine.labels("labelled:1")
+    labels = engine.config("labelled:1")["Labels"]
     assert labels == {"maintainer": "x", "traefik.enable": "true"}
     assert imagecheck.image_label_refusal(labels) is not None
-    assert engine.labels("bare:1") is None and imagecheck.image_label_refusal(None) is None
+    assert engine.config("bare:1") == {"Labels": None, "OnBuild": ["RUN id"]}
+    assert imagecheck.image_label_refusal(None) is None
     for ref in ("odd:1", "nosuch:1"):
         with pytest.raises(ImageReadError):
-            engine.labels(ref)
+            engine.config(ref)
+
+
+@pytest.mark.parametrize("text", [
+    "\ufeff# escape=`\nFROM alpine\nRUN true \\\nCOPY --from=dokku/other:latest /a /b\n",
+    "\x0b# escape=`\nFROM alpine\n", "#\x0cescape=`\nFROM alpine\n", "\u00a0# escape=`\nFROM alpine\n",
+    "FROM alpine\nRUN true\u2028\n", "FROM alpine\nRUN true\u200b\n",
+    "#!/bin/sh\n# syntax=docker.io/mallory/frontend:1\nFROM alpine\n",
+    "// syntax=docker.io/mallory/frontend:1\nFROM alpine\n", "\n  // syntax=x\nFROM alpine\n",
+    '{"syntax": "docker.io/mallory/frontend:1"}',
+])
+def test_text_buildkit_would_read_differently_is_refused(text):
+    # BuildKit drops a BOM, trims Unicode spaces and Go's \\s around directives, and finds the
+    # syntax directive after #!, in // comments and in a JSON document (moby/buildkit parser)
+    with pytest.raises(DockerfileError):
+        image_uses(text)
+
+
+def test_unicode_text_and_crlf_still_read():
+    assert [u.ref for u in image_uses("# syntax=docker/dockerfile:1\r\nFROM debian\r\nRUN echo h\u00e9llo \U0001f600\r\n")] == [
+        "docker/dockerfile:1", "debian"]

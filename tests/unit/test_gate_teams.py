@@ -131,7 +131,7 @@ def test_the_token_bucket_refills():
         writebudget.take(directory, "mallory", now=now, burst=3, refill=2.0)
 
 
-FLOOD_SECONDS = 6.0
+FLOOD_SECONDS = 8.0
 FLOODERS = 6
 
 
@@ -190,7 +190,8 @@ def test_an_owner_flooding_teams_writes_does_not_starve_other_writers(world):
     assert all(b"too many team changes" in err for err in refused)
     assert allowed <= 3 + elapsed / writebudget.REFILL_SECONDS + 1, (allowed, elapsed)
     assert refused, "the flood never reached the budget"
-    assert max(waits) < 2.0, waits
+    # starved, root would wait out the flood; a loaded machine may make one write take seconds
+    assert max(waits) < FLOOD_SECONDS / 2, waits
     print("flood: %d owner calls, %d allowed, %d refused in %.1f s; root's lock waits max %.3f s"
           % (len(outcomes), allowed, len(refused), elapsed, max(waits)))
     assert json.dumps(records(w))     # the audit log stayed readable JSON throughout

@@ -83,6 +83,11 @@ case("run web true '--x=\\'\"'\"'; id; #'", INVALID, "--word in DOKKU_GLOBAL_FLA
 case("run web grep 'a\\.b' file", OK, "backslash in a container word")
 case("postgres:create db -C 'A=x\\'", INVALID, "datastore option exported by the plugin")
 
+# --- a new app's name that could take another app's network alias (APP.PROCESS.TLD) ------------
+case("apps:create other.web", INVALID, "new app with a dot")
+case("apps:clone web web.staging", INVALID, "clone to a name with a dot")
+case("apps:rename web web.v2", INVALID, "rename to a name with a dot")
+
 # --- control bytes ----------------------------------------------------------------------------
 for byte, label in [("\x00", "NUL"), ("\n", "LF"), ("\r", "CR"), ("\x1b", "ESC"), ("\x7f", "DEL"),
                     ("\x01", "SOH"), ("\x07", "BEL"), ("\x08", "BS"), ("\x0b", "VT"), ("\x0c", "FF"),
