@@ -73,17 +73,27 @@ def check_sealed(state_dir, owner_uid=None):
     ``state.json`` are trusted (``fsutil.check_trusted``), and ``state.json`` is the very file
     the writers sealed. (Its content is validated by every writer and by ``doctor``; parsing it
     here would make the gate's cost grow with the policy.)"""
-    dir_fd = fsutil.open_trusted_dir(state_dir, owner_uid)
-    try:
+    seen = None
+    while True:
+        dir_fd = fsutil.open_trusted_dir(state_dir, owner_uid)
         try:
-            info = os.stat(STATE_FILE, dir_fd=dir_fd, follow_symlinks=False)
-        except OSError as error:
-            raise StateError("%s/%s: %s" % (state_dir, STATE_FILE, error.strerror))
-    finally:
-        os.close(dir_fd)
-    fsutil.check_trusted(info, "%s/%s" % (state_dir, STATE_FILE), owner_uid)
-    # A truncated, corrupted or replaced state.json no longer matches what the writers sealed.
-    check_seal(state_dir, info, owner_uid)
+            try:
+                info = os.stat(STATE_FILE, dir_fd=dir_fd, follow_symlinks=False)
+            except OSError as error:
+                raise StateError("%s/%s: %s" % (state_dir, STATE_FILE, error.strerror))
+        finally:
+            os.close(dir_fd)
+        fsutil.check_trusted(info, "%s/%s" % (state_dir, STATE_FILE), owner_uid)
+        # A truncated, corrupted or replaced state.json no longer matches what the writers sealed.
+        try:
+            check_seal(state_dir, info, owner_uid)
+            return
+        except StateError:
+            # A writer that committed between the stat and the seal's read has resealed for its
+            # new file: look again. The same file unsealed twice was changed outside dokku-teams.
+            if identity(info) == seen:
+                raise
+            seen = identity(info)
 
 
 def read_view(state_dir, user, owner_uid=None):

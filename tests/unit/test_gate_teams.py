@@ -131,7 +131,7 @@ def test_the_token_bucket_refills():
         writebudget.take(directory, "mallory", now=now, burst=3, refill=2.0)
 
 
-FLOOD_SECONDS = 8.0
+FLOOD_SECONDS = 6.0
 FLOODERS = 6
 
 

@@ -515,6 +515,32 @@ def test_a_state_changed_behind_the_writers_breaks_the_seal_and_doctor_says_so(t
             pass
 
 
+def test_a_writer_resealing_between_the_gates_stat_and_its_seal_read_is_no_tamper(tmp_path, monkeypatch):
+    # the gate stats state.json, a writer commits (new file, seal for it alone), the gate reads
+    # the seal: the file it stat'd is gone, so it looks again instead of refusing everyone
+    s = _sealed_store(tmp_path)
+    real, calls = store.check_seal, []
+
+    def racing(state_dir, info, owner_uid=None):
+        if not calls:
+            calls.append(store.identity(info))
+            monkeypatch.setattr(store, "check_seal", real)      # the writer checks with the real one
+            with s.transaction() as tx:
+                tx.state = st.create_team(tx.state, "race")
+            monkeypatch.setattr(store, "check_seal", racing)
+        else:
+            calls.append(store.identity(info))
+        return real(state_dir, info, owner_uid)
+    monkeypatch.setattr(store, "check_seal", racing)
+    store.check_sealed(s.state_dir)
+    assert len(calls) == 2 and calls[0] != calls[1]
+    # a file changed outside dokku-teams stays unsealed however often it is looked at
+    monkeypatch.setattr(store, "check_seal", real)
+    os.truncate(s.state_path, 10)
+    with pytest.raises(StateError, match="does not match its seal"):
+        store.check_sealed(s.state_dir)
+
+
 def test_a_valid_state_is_resealed_by_the_next_writer(tmp_path):
     s = _sealed_store(tmp_path)
     os.unlink(s.seal_path)
