@@ -20,8 +20,8 @@ def dokkurc(tmp_path_factory):
     return str(path)
 
 
-def run(dokkurc, args, ssh_command=None):
-    env = {"PATH": "/usr/bin:/bin"}
+def run(dokkurc, args, ssh_command=None, **extra):
+    env = dict({"PATH": "/usr/bin:/bin"}, **extra)
     if ssh_command is not None:
         env["SSH_ORIGINAL_COMMAND"] = ssh_command
     # as dokku:19-22 does: `source "$f"` with the command's own words as "$@"
@@ -48,3 +48,12 @@ def test_a_backslash_over_ssh_stops_dokku_before_it_parses(dokkurc, ssh_command,
 def test_everything_else_goes_on(dokkurc, ssh_command, args):
     done = run(dokkurc, args, ssh_command)
     assert (done.returncode, done.stdout, done.stderr) == (0, "went-on\n", "")
+
+
+def test_a_backslash_in_a_variable_the_client_sent_stops_dokku_too(dokkurc):
+    # `LC_X="x\\';CMD;#" ssh -o SendEnv=LC_X dokku@host apps:list`: Debian's sshd accepts LC_*
+    done = run(dokkurc, ["apps:list"], "apps:list", LC_X="x\\';id;#")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == " !     a backslash is not accepted in the environment of an SSH session (LC_X)\n"
+    done = run(dokkurc, ["apps:list"], "apps:list", LC_X="de_DE.UTF-8", LANG="C.UTF-8")
+    assert (done.returncode, done.stdout) == (0, "went-on\n")
