@@ -582,8 +582,10 @@ _RESERVED_PREFIXES = ("DOKKU_", "PLUGIN_", "DOCKER_", "BUILDKIT_", "BUILDX_", "C
 # Kept although a prefix covers it: Dokku's own default rev-env-var (git/functions:108-114); its one
 # host reader assigns it first (builder-lambda/builder-build:36 ``local GIT_REV=``).
 # PYTHONUNBUFFERED and PYTHONDONTWRITEBYTECODE (everyday for Python apps) only change output
-# buffering and .pyc writing of any Python that reads them; the host programs of this collection
-# run with -I anyway.
+# buffering and .pyc writing of any Python that reads them. Dokku 0.38 neither names them nor
+# runs Python on the host (`git grep -i python` in dokku/dokku finds only contrib/ build tools:
+# contrib/update-deb-dependencies:1, contrib/write-mkdocs:1; none in plugins/ or dokku, none in
+# the four official datastore plugins); this collection's host programs run with -I.
 _KEPT_KEYS = frozenset(("GIT_REV", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"))
 
 
